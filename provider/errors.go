@@ -16,19 +16,19 @@ type Class uint8
 
 // The error classes.
 const (
-	ClassUnknown         Class = iota
-	ClassRateLimited           // 429 rate_limit_exceeded: temporary, use another key now
-	ClassQuotaExhausted        // insufficient_quota: billing exhausted, not retryable on the same key
-	ClassContextWindow         // context_length_exceeded: prompt too long for this model
-	ClassContentPolicy         // content policy violation / content_filter
-	ClassAuth                  // 401 / 403: this key or deployment is not allowed
-	ClassNotFound              // 404: model or deployment not found
-	ClassBadRequest            // other 4xx caused by the caller's input
-	ClassTimeout               // the upstream did not answer in time (408, deadlines)
-	ClassServer                // 5xx from the upstream
-	ClassConnection            // the upstream could not be reached, or sent garbage
-	ClassCanceled              // the caller canceled the request
-	ClassConflict              // 409: retryable conflict
+	ClassUnknown        Class = iota
+	ClassRateLimited          // 429 rate_limit_exceeded: temporary, use another key now
+	ClassQuotaExhausted       // insufficient_quota: billing exhausted, not retryable on the same key
+	ClassContextWindow        // context_length_exceeded: prompt too long for this model
+	ClassContentPolicy        // content policy violation / content_filter
+	ClassAuth                 // 401 / 403: this key or deployment is not allowed
+	ClassNotFound             // 404: model or deployment not found
+	ClassBadRequest           // other 4xx caused by the caller's input
+	ClassTimeout              // the upstream did not answer in time (408, deadlines)
+	ClassServer               // 5xx from the upstream
+	ClassConnection           // the upstream could not be reached, or sent garbage
+	ClassCanceled             // the caller canceled the request
+	ClassConflict             // 409: retryable conflict
 )
 
 var classNames = [...]string{
