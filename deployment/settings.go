@@ -1,0 +1,72 @@
+package deployment
+
+import "time"
+
+// Settings tunes the health and latency tracking of a deployment, in the
+// manner of gobreaker's Settings: every zero field has a documented default,
+// so the zero Settings is ready to use.
+type Settings struct {
+	// AllowedFails is how many failures within FailureWindow put the
+	// deployment in cooldown (LiteLLM allowed_fails). Default 3.
+	AllowedFails int
+	// FailureWindow is the window in which failures are counted. Default 60s.
+	FailureWindow time.Duration
+	// CooldownTime is how long a deployment stays out after AllowedFails
+	// failures (LiteLLM cooldown_time). Default 5s. A deployment's own
+	// Config.CooldownTime wins when positive.
+	CooldownTime time.Duration
+	// AuthCooldown is how long a deployment stays out after a 401 or 403.
+	// Default 10m.
+	AuthCooldown time.Duration
+	// QuotaCooldown is how long a deployment stays out after an
+	// insufficient_quota error. Default 1h.
+	QuotaCooldown time.Duration
+	// LatencyAlpha is the weight of a new sample in the latency and
+	// time-to-first-token moving averages, in (0, 1]. Default 0.3.
+	LatencyAlpha float64
+	// TimeoutPenalty is the latency sample recorded for a call that timed
+	// out. Default: the larger of 3 times the current average and 10s.
+	TimeoutPenalty time.Duration
+	// Now is the clock used for the breaker and the cooldowns that are not
+	// given an explicit time. Default time.Now.
+	Now func() time.Time
+}
+
+// Defaults of Settings.
+const (
+	DefaultAllowedFails  = 3
+	DefaultFailureWindow = 60 * time.Second
+	DefaultCooldownTime  = 5 * time.Second
+	DefaultAuthCooldown  = 10 * time.Minute
+	DefaultQuotaCooldown = time.Hour
+	DefaultLatencyAlpha  = 0.3
+	// minTimeoutPenalty is the smallest sample a timeout adds.
+	minTimeoutPenalty = 10 * time.Second
+)
+
+// withDefaults returns s with every zero (or out of range) field replaced by
+// its default.
+func (s Settings) withDefaults() Settings {
+	if s.AllowedFails <= 0 {
+		s.AllowedFails = DefaultAllowedFails
+	}
+	if s.FailureWindow <= 0 {
+		s.FailureWindow = DefaultFailureWindow
+	}
+	if s.CooldownTime <= 0 {
+		s.CooldownTime = DefaultCooldownTime
+	}
+	if s.AuthCooldown <= 0 {
+		s.AuthCooldown = DefaultAuthCooldown
+	}
+	if s.QuotaCooldown <= 0 {
+		s.QuotaCooldown = DefaultQuotaCooldown
+	}
+	if !(s.LatencyAlpha > 0 && s.LatencyAlpha <= 1) {
+		s.LatencyAlpha = DefaultLatencyAlpha
+	}
+	if s.Now == nil {
+		s.Now = time.Now
+	}
+	return s
+}

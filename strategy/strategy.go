@@ -1,0 +1,142 @@
+package strategy
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchyard-go/switchyard/deployment"
+)
+
+// PickInfo describes the request a deployment is picked for.
+type PickInfo struct {
+	// Now is the time of the pick.
+	Now time.Time
+	// PromptTokens is the estimated prompt size.
+	PromptTokens int
+	// Stream reports whether the call streams (latency routing then uses
+	// time to first token).
+	Stream bool
+}
+
+// Strategy picks one deployment among candidates. Implementations must be
+// safe for concurrent use, and Pick should take no lock and allocate nothing.
+type Strategy interface {
+	// Name returns the name the strategy was registered under.
+	Name() string
+	// Pick returns the index in cands of the deployment to use. cands is
+	// non-empty and every candidate is available; Pick must not modify
+	// cands or keep it.
+	Pick(cands []*deployment.Deployment, info *PickInfo) int
+}
+
+// Factory makes a strategy from its arguments (LiteLLM
+// routing_strategy_args). args may be nil.
+type Factory func(args map[string]any) (Strategy, error)
+
+// The names of the built-in strategies.
+const (
+	SimpleShuffle = "simple-shuffle"
+	LeastBusy     = "least-busy"
+	LatencyBased  = "latency-based-routing"
+	UsageBased    = "usage-based-routing"
+	UsageBasedV2  = "usage-based-routing-v2"
+	CostBased     = "cost-based-routing"
+	DefaultName   = SimpleShuffle
+)
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]Factory{}
+)
+
+// Register makes a strategy available under name. It replaces an earlier
+// registration of the same name, so a custom strategy may override a
+// built-in one. Register is safe for concurrent use.
+func Register(name string, f Factory) {
+	if name == "" || f == nil {
+		return
+	}
+	regMu.Lock()
+	registry[name] = f
+	regMu.Unlock()
+}
+
+// Names returns the registered strategy names, sorted.
+func Names() []string {
+	regMu.RLock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	regMu.RUnlock()
+	slices.Sort(names)
+	return names
+}
+
+// UnknownStrategyError is returned by New for a name nobody registered.
+type UnknownStrategyError struct {
+	// Name is the name asked for.
+	Name string
+	// Valid lists the registered names.
+	Valid []string
+}
+
+// Error names the unknown strategy and lists the valid ones.
+func (e *UnknownStrategyError) Error() string {
+	return fmt.Sprintf("strategy: unknown strategy %q (valid: %s)", e.Name, strings.Join(e.Valid, ", "))
+}
+
+// New makes the strategy registered under name with args. The empty name
+// means simple-shuffle.
+func New(name string, args map[string]any) (Strategy, error) {
+	if name == "" {
+		name = DefaultName
+	}
+	regMu.RLock()
+	f := registry[name]
+	regMu.RUnlock()
+	if f == nil {
+		return nil, &UnknownStrategyError{Name: name, Valid: Names()}
+	}
+	s, err := f(args)
+	if err != nil {
+		return nil, fmt.Errorf("strategy: %s: %w", name, err)
+	}
+	return s, nil
+}
+
+// LowestOrder keeps, in place, the candidates with the lowest Config.Order
+// and returns the shortened slice, so priority composes with any strategy.
+func LowestOrder(cands []*deployment.Deployment) []*deployment.Deployment {
+	if len(cands) == 0 {
+		return cands
+	}
+	low := cands[0].Config().Order
+	for _, d := range cands[1:] {
+		if o := d.Config().Order; o < low {
+			low = o
+		}
+	}
+	n := 0
+	for _, d := range cands {
+		if d.Config().Order == low {
+			cands[n] = d
+			n++
+		}
+	}
+	return cands[:n]
+}
+
+type firstStrategy struct{ name string }
+
+func (s firstStrategy) Name() string                                         { return s.name }
+func (s firstStrategy) Pick(cands []*deployment.Deployment, _ *PickInfo) int { return 0 }
+
+func init() {
+	for _, n := range []string{SimpleShuffle, LeastBusy, LatencyBased, UsageBased, UsageBasedV2, CostBased} {
+		Register(n, func(map[string]any) (Strategy, error) { return firstStrategy{n}, nil })
+	}
+}
