@@ -1,4 +1,41 @@
-// Package cache holds the router state that replicas share (usage counters,
-// rate-limit snapshots, cooldowns), in memory by default or in Redis, and
-// caches responses.
+// Package cache holds the router state that replicas of a service share
+// (per-deployment usage counters, the newest rate-limit snapshot of each
+// deployment, cooldowns, in-flight counts), in memory by default or in
+// Redis, and caches complete responses.
+//
+// # Shared router state
+//
+// A [Store] is the shared truth: [MemoryStore] (zero configuration, one
+// process) or [RedisStore] (every replica pointed at the same Redis,
+// standalone, Cluster or Sentinel). Keys are namespaced by a prefix (default
+// "switchyard:") and by deployment id, never by an API key, and every key
+// carries a TTL so nothing accumulates.
+//
+// Usage is counted in windows (one minute by default) with the sliding
+// window approximation: the estimate at time t is the count of the current
+// fixed window plus the previous window's count weighted by the part of the
+// previous window still inside the trailing minute. Unlike LiteLLM's fixed
+// calendar-minute counters it does not let a burst of 2N through around a
+// minute boundary, and the count of any fixed window never exceeds the limit.
+//
+// A [Syncer] sits between the router and the Store and keeps the hot path
+// cheap: in [SyncEveryRequest] mode each reservation is one atomic Lua call
+// (exact across replicas, one round trip); in [SyncBatched] mode replicas
+// lease small slices of each limit from the Store and serve from the lease
+// locally, while snapshots, cooldowns, token corrections and in-flight
+// counts are pushed and shared state refreshed in the background every
+// interval (100 ms by default). When the Store is down, slow or flapping,
+// no call waits longer than a short timeout (50 ms by default): the Syncer
+// falls back to local state, reports the incident once, and resumes sharing
+// when the Store answers again.
+//
+// # Response cache
+//
+// [ResponseCache] caches complete (non-streaming) responses by an exact-match
+// [Key] of the normalised request: [MemoryResponseCache] (a bounded LRU with
+// per-entry TTL) or [RedisResponseCache]. [Replay] turns a cached chat
+// completion into a stream of chat.completion.chunk events, so streaming
+// requests can be answered from the cache too. [SplitControl] reads the
+// per-request "cache" object (LiteLLM's no-cache, no-store, ttl, s-maxage,
+// namespace) and removes it from the body sent upstream.
 package cache

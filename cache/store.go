@@ -1,0 +1,163 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/switchyard-go/switchyard/ratelimit"
+)
+
+// Usage is a deployment's request and token usage over the trailing window,
+// across every replica sharing the Store: the sliding-window estimate (see
+// the package documentation). It is also used as an amount (a number of
+// requests and tokens) in [Store.Lease].
+type Usage struct {
+	Requests int64
+	Tokens   int64
+}
+
+// Limits are a deployment's per-window limits; zero means no limit.
+type Limits struct {
+	RPM int64 // requests per window
+	TPM int64 // tokens per window
+}
+
+// Cooldown says that a deployment must not be used until Until.
+type Cooldown struct {
+	Until  time.Time
+	Reason string
+}
+
+// Active reports whether the cooldown is still running at now.
+func (c Cooldown) Active(now time.Time) bool { return now.Before(c.Until) }
+
+// SyncOp is one deployment's part of a [Store.Sync] call: what to push, and
+// (filled in by Sync) what every replica has shared so far.
+type SyncOp struct {
+	// ID is the deployment id.
+	ID string
+
+	// Push. Zero values push nothing.
+
+	// Incr adds to the usage of the window containing the Sync window's
+	// At; IncrPrev to the window before it. Negative values give back
+	// (unused leases, token estimates that were too high).
+	Incr, IncrPrev Usage
+	// Snapshot, when HasSnapshot, is stored unless the shared one was
+	// observed later.
+	Snapshot    ratelimit.Snapshot
+	HasSnapshot bool
+	// Cooldown, when its Until is non-zero, is stored unless the shared one
+	// ends later: cooldowns extend, never shorten.
+	Cooldown Cooldown
+	// Replica, when non-empty, publishes InFlight as this replica's current
+	// number of requests in flight to the deployment. Each replica's count
+	// expires after InFlightTTL unless published again.
+	Replica  string
+	InFlight int64
+
+	// Result, filled in by Sync.
+
+	// Usage is the shared usage after the increments.
+	Usage Usage
+	// SharedSnapshot is the newest snapshot any replica stored, if any
+	// (HasSharedSnapshot).
+	SharedSnapshot    ratelimit.Snapshot
+	HasSharedSnapshot bool
+	// SharedCooldown is the longest cooldown any replica stored; zero Until
+	// when none.
+	SharedCooldown Cooldown
+	// SharedInFlight is the sum of every replica's fresh in-flight count,
+	// this one's included.
+	SharedInFlight int64
+}
+
+// InFlightTTL is how long a replica's published in-flight count counts
+// without being published again: a replica that died stops counting after
+// it.
+const InFlightTTL = 30 * time.Second
+
+// Store holds the router state shared by every replica. Implementations
+// must be safe for concurrent use and make each method atomic with respect
+// to the others (Redis: one Lua script per deployment).
+type Store interface {
+	// TryReserve adds reqs and tokens to deployment id's usage in window w
+	// if the result stays within rpmLimit and tpmLimit (zero: no limit),
+	// atomically across replicas. It returns whether it did and the usage
+	// after the call (unchanged when ok is false).
+	TryReserve(ctx context.Context, id string, w Window, reqs, tokens, rpmLimit, tpmLimit int64) (ok bool, u Usage, err error)
+	// Lease is TryReserve that grants as much of want as fits, but at least
+	// min of each (else nothing). It is how a batching replica takes a
+	// slice of a shared limit to spend locally.
+	Lease(ctx context.Context, id string, w Window, want, min Usage, lim Limits) (granted, u Usage, err error)
+	// IncrUsage adds reqs and tokens (negative to give back) to id's usage
+	// in window w, without checking limits, and returns the new usage.
+	IncrUsage(ctx context.Context, id string, w Window, reqs, tokens int64) (Usage, error)
+	// SetSnapshot stores s as id's snapshot unless the stored one is newer
+	// (by ObservedAt), and returns the newest.
+	SetSnapshot(ctx context.Context, id string, s ratelimit.Snapshot) (ratelimit.Snapshot, error)
+	// SetCooldown stores c unless the stored cooldown ends later, and
+	// returns the one in force. now is used to compute the key's TTL.
+	SetCooldown(ctx context.Context, id string, now time.Time, c Cooldown) (Cooldown, error)
+	// Sync applies every op's pushes and fills in its results, in one round
+	// trip where the backend allows it. With no ops it checks that the Store
+	// answers.
+	Sync(ctx context.Context, w Window, ops []SyncOp) error
+	// Close releases the Store's resources.
+	Close() error
+}
+
+// ErrClosed is returned by a Store or Syncer used after Close.
+var ErrClosed = errors.New("cache: closed")
+
+// StoreError is a failure of the shared Store (Redis unreachable, timed
+// out, a script error). The Syncer falls back to local state on it.
+type StoreError struct {
+	Op  string // "reserve", "lease", "incr", "snapshot", "cooldown", "sync", "get", "set"
+	Err error
+}
+
+func (e *StoreError) Error() string { return fmt.Sprintf("cache: store %s: %v", e.Op, e.Err) }
+
+// Unwrap returns the underlying error.
+func (e *StoreError) Unwrap() error { return e.Err }
+
+// LimitError says a reservation did not fit a deployment's rpm or tpm
+// limit. The router treats the deployment as unavailable for this request.
+type LimitError struct {
+	ID     string
+	Limit  string // "rpm" or "tpm"
+	Usage  Usage  // usage when the reservation was refused
+	Limits Limits
+}
+
+func (e *LimitError) Error() string {
+	if e.Limit == "tpm" {
+		return fmt.Sprintf("cache: deployment %q at its tpm limit (%d/%d tokens)", e.ID, e.Usage.Tokens, e.Limits.TPM)
+	}
+	return fmt.Sprintf("cache: deployment %q at its rpm limit (%d/%d requests)", e.ID, e.Usage.Requests, e.Limits.RPM)
+}
+
+// limitError builds the LimitError for a refused reservation of reqs and
+// tokens at usage u.
+func limitError(id string, u Usage, reqs, tokens int64, lim Limits) *LimitError {
+	e := &LimitError{ID: id, Limit: "tpm", Usage: u, Limits: lim}
+	if lim.RPM > 0 && u.Requests+reqs > lim.RPM {
+		e.Limit = "rpm"
+	}
+	return e
+}
+
+// fits reports how much of want fits under lim at usage u.
+func grant(u, want Usage, lim Limits) Usage {
+	g := want
+	if lim.RPM > 0 && u.Requests+g.Requests > lim.RPM {
+		g.Requests = max(lim.RPM-u.Requests, 0)
+	}
+	if lim.TPM > 0 && u.Tokens+g.Tokens > lim.TPM {
+		g.Tokens = max(lim.TPM-u.Tokens, 0)
+	}
+	return g
+}
