@@ -1,0 +1,217 @@
+package router
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchyard-go/switchyard/deployment"
+	"github.com/switchyard-go/switchyard/provider"
+)
+
+// Sentinel errors, for errors.Is.
+var (
+	// ErrNoDeployment matches every *NoDeploymentError: a model group had
+	// no deployment that could take the call.
+	ErrNoDeployment = errors.New("router: no deployment available")
+	// ErrAllCoolingDown matches a *NoDeploymentError whose deployments
+	// were all cooling down (or waiting for a circuit-breaker probe); its
+	// RetryAt says when the first comes back.
+	ErrAllCoolingDown = errors.New("router: all deployments cooling down")
+	// ErrUnknownModel is returned for a model that is neither a model group
+	// nor an alias.
+	ErrUnknownModel = errors.New("router: unknown model")
+	// ErrUnknownDeployment is returned by RemoveDeployment and
+	// UpdateDeployment for an ID the router does not have.
+	ErrUnknownDeployment = errors.New("router: unknown deployment")
+	// ErrClosed is returned by calls made after Close.
+	ErrClosed = errors.New("router: closed")
+)
+
+// Attempt records one upstream call made for a request.
+type Attempt struct {
+	// ModelGroup is the group the deployment belongs to: the requested
+	// one, or a fallback group.
+	ModelGroup string
+	// Deployment is the deployment's ID.
+	Deployment string
+	// Err is the call's error, a *provider.Error naming the deployment; nil
+	// for the call that succeeded.
+	Err error
+	// Class is Err's class, ClassUnknown on success.
+	Class provider.Class
+	// StatusCode is the upstream's HTTP status, 0 when none arrived.
+	StatusCode int
+	// Latency is the call's duration; for a stream that opened, the time to
+	// its first event.
+	Latency time.Duration
+	// TTFT is a stream's time to first event, 0 otherwise.
+	TTFT time.Duration
+}
+
+// NoDeploymentError says that no deployment of a model group could take a
+// call, and why. It matches ErrNoDeployment, and ErrAllCoolingDown when
+// every deployment was cooling down.
+type NoDeploymentError struct {
+	// ModelGroup is the group asked for.
+	ModelGroup string
+	// Deployments counts the group's deployments that serve the request's
+	// tags.
+	Deployments int
+	// Reasons counts those deployments by why they were unavailable.
+	// Deployments that failed earlier in the same call are counted under
+	// Failed instead when they were otherwise available.
+	Reasons map[deployment.Reason]int
+	// Failed counts deployments left out because they already failed
+	// during this call.
+	Failed int
+	// Tags are the request's tags, when any.
+	Tags []string
+	// RetryAt is when the earliest cooling-down deployment comes back; zero
+	// when none is cooling down.
+	RetryAt time.Time
+	// RetryIn is RetryAt measured from when the error was made.
+	RetryIn time.Duration
+}
+
+// Error describes the group's state, such as
+// `router: model group "gpt-4o": no deployment available: 3 deployments: 2 cooldown, 1 rpm_limit; first back in 4.2s`.
+func (e *NoDeploymentError) Error() string {
+	var b strings.Builder
+	b.WriteString("router: model group ")
+	b.WriteString(strconv.Quote(e.ModelGroup))
+	b.WriteString(": no deployment available")
+	if len(e.Tags) > 0 {
+		b.WriteString(" for tags ")
+		b.WriteString(strings.Join(e.Tags, ","))
+	}
+	if e.Deployments == 0 {
+		b.WriteString(": no deployments")
+		return b.String()
+	}
+	fmt.Fprintf(&b, ": %d deployment", e.Deployments)
+	if e.Deployments != 1 {
+		b.WriteByte('s')
+	}
+	reasons := make([]deployment.Reason, 0, len(e.Reasons))
+	for r := range e.Reasons {
+		reasons = append(reasons, r)
+	}
+	slices.Sort(reasons)
+	sep := ": "
+	for _, r := range reasons {
+		fmt.Fprintf(&b, "%s%d %s", sep, e.Reasons[r], r)
+		sep = ", "
+	}
+	if e.Failed > 0 {
+		fmt.Fprintf(&b, "%s%d failed in this call", sep, e.Failed)
+	}
+	if !e.RetryAt.IsZero() {
+		fmt.Fprintf(&b, "; first back in %s", e.RetryIn.Round(time.Millisecond))
+	}
+	return b.String()
+}
+
+// AllCoolingDown reports whether every deployment was cooling down or
+// waiting for a breaker probe.
+func (e *NoDeploymentError) AllCoolingDown() bool {
+	return e.Deployments > 0 &&
+		e.Reasons[deployment.ReasonCooldown]+e.Reasons[deployment.ReasonBreakerOpen] == e.Deployments
+}
+
+// onlyContextWindow reports whether the prompt was too long for every
+// deployment, which sends the call to context-window fallbacks.
+func (e *NoDeploymentError) onlyContextWindow() bool {
+	return e.Deployments > 0 && e.Reasons[deployment.ReasonContextWindow] == e.Deployments
+}
+
+// Is matches ErrNoDeployment, and ErrAllCoolingDown when AllCoolingDown.
+func (e *NoDeploymentError) Is(target error) bool {
+	return target == ErrNoDeployment || target == ErrAllCoolingDown && e.AllCoolingDown()
+}
+
+// Error is the error Do and Stream return when a call could not be served:
+// it keeps every attempt, in order, and the cause that ended routing.
+// errors.As reaches the last attempt's *provider.Error; errors.Is matches
+// the class sentinels (provider.ErrRateLimited, ...) of that last error,
+// and ErrNoDeployment / ErrAllCoolingDown when a model group had no
+// deployment left.
+type Error struct {
+	// Model is the model the caller asked for.
+	Model string
+	// Attempts lists every upstream call made, in order.
+	Attempts []Attempt
+	// Unavailable lists the model groups that had no deployment left to
+	// try, in the order met.
+	Unavailable []*NoDeploymentError
+	// Err is the cause that ended routing: the last attempt's error, a
+	// *NoDeploymentError, an ErrUnknownModel error or the context's error.
+	Err error
+}
+
+// Error names the model, every attempt (group, deployment, class, status)
+// and the final cause.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("router: model ")
+	b.WriteString(strconv.Quote(e.Model))
+	if n := len(e.Attempts); n > 0 {
+		fmt.Fprintf(&b, ": %d attempt", n)
+		if n != 1 {
+			b.WriteByte('s')
+		}
+		b.WriteString(" failed (")
+		for i, a := range e.Attempts {
+			if i > 0 {
+				b.WriteString("; ")
+			}
+			b.WriteString(a.ModelGroup)
+			b.WriteByte('/')
+			b.WriteString(a.Deployment)
+			b.WriteString(": ")
+			if a.Err == nil {
+				b.WriteString("ok")
+				continue
+			}
+			b.WriteString(a.Class.String())
+			if a.StatusCode != 0 {
+				b.WriteByte(' ')
+				b.WriteString(strconv.Itoa(a.StatusCode))
+			}
+		}
+		b.WriteByte(')')
+	}
+	for _, u := range e.Unavailable {
+		if u == e.Err {
+			continue
+		}
+		b.WriteString("; ")
+		b.WriteString(strings.TrimPrefix(u.Error(), "router: "))
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), "router: "))
+	}
+	return b.String()
+}
+
+// Unwrap returns the final cause, the last attempt's error when it is not
+// the cause, and the groups' *NoDeploymentError values.
+func (e *Error) Unwrap() []error {
+	errs := make([]error, 0, 2+len(e.Unavailable))
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	if n := len(e.Attempts); n > 0 && e.Attempts[n-1].Err != nil && e.Attempts[n-1].Err != e.Err {
+		errs = append(errs, e.Attempts[n-1].Err)
+	}
+	for _, u := range e.Unavailable {
+		if u != e.Err {
+			errs = append(errs, u)
+		}
+	}
+	return errs
+}
