@@ -1,0 +1,54 @@
+// Package openaitest provides a fake OpenAI upstream for tests, examples and
+// benchmarks: a real HTTP server on loopback, in the spirit of
+// net/http/httptest, that speaks the OpenAI (and Azure OpenAI) wire format
+// closely enough to exercise a client, a router or a user's own code.
+//
+// A test starts a server and points its client at [Server.URL]:
+//
+//	srv := openaitest.NewServer(openaitest.WithKey("sk-a", openaitest.KeyConfig{RPM: 3}))
+//	defer srv.Close()
+//	// POST srv.URL + "/chat/completions" with "Authorization: Bearer sk-a"
+//
+// # Endpoints
+//
+// Every endpoint is served with and without the "/v1" prefix:
+//
+//	POST /v1/chat/completions      non-streaming and SSE streaming, tool calls
+//	POST /v1/completions           legacy text completions, streaming too
+//	POST /v1/embeddings            deterministic unit vectors, float or base64
+//	POST /v1/responses             reasoning + message output, named SSE events
+//	POST /v1/audio/transcriptions  multipart/form-data with "file" and "model"
+//	GET  /v1/models, /v1/models/{id}
+//
+// The Azure OpenAI forms are served too: /openai/deployments/{deployment}/...
+// and /openai/responses (both require a non-empty api-version query
+// parameter) and /openai/v1/... . Azure paths authenticate with the api-key
+// header only, answer with Azure's error bodies and send only the
+// x-ratelimit-remaining-* headers, as Azure does.
+//
+// # Answers
+//
+// Answers are deterministic: the reply is "echo: " followed by the last user
+// message's text unless [WithReply] sets one; the model echoes the requested
+// model; ids and x-request-id count up from 1 per server. Usage counts
+// prompt tokens with the token estimator (len(body)/4 by default, see
+// [WithTokenEstimator]) and completion tokens as len(text)/4 rounded up.
+// A chat request with tools whose last user message contains "call tool"
+// (or whose tool_choice is "required" or names a function, or any request
+// with tools under [WithToolCalls]) is answered with tool calls: two
+// parallel calls when parallel_tool_calls is not false and two or more
+// function tools were given.
+//
+// # Limits, faults and counters
+//
+// Keys registered with [WithKey] get continuously refilled token buckets for
+// requests and tokens, reported in the x-ratelimit-* headers of every
+// response and enforced with OpenAI's 429 (see [KeyConfig]). [WithClock]
+// injects the clock the buckets use, so tests step time instead of
+// sleeping. [Handler.SetFault] injects failures (5xx, hangs, 401, quota,
+// context window, content policy, cut streams, garbage bodies), server-wide
+// or per key, at any time. [Handler.Stats] and [Handler.Requests] tell a
+// test what traffic reached the upstream.
+//
+// A [Handler] and a [Server] are safe for concurrent use.
+package openaitest

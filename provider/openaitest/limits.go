@@ -1,0 +1,181 @@
+package openaitest
+
+import (
+	"math"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// limiter is a pair of token buckets (requests, tokens), refilled lazily
+// and continuously at their capacity per minute. A zero capacity means that
+// dimension is unlimited. Safe for concurrent use.
+type limiter struct {
+	rpm, tpm float64 // immutable capacities, also the refill per minute
+
+	mu       sync.Mutex
+	req, tok float64   // guarded by mu: current levels
+	last     time.Time // guarded by mu: time of the last refill; zero before first use
+}
+
+func newLimiter(cfg KeyConfig) *limiter {
+	if cfg.RPM <= 0 && cfg.TPM <= 0 {
+		return nil
+	}
+	l := &limiter{rpm: float64(max(cfg.RPM, 0)), tpm: float64(max(cfg.TPM, 0))}
+	l.req, l.tok = l.rpm, l.tpm
+	return l
+}
+
+// verdict is the outcome of a limiter check and what the response headers
+// report.
+type verdict struct {
+	limited  string // "" when admitted, else "requests" or "tokens"
+	tooLarge bool   // the token cost exceeds the bucket's capacity: never admitted
+	wait     time.Duration
+	used     int64 // for the 429 message: units in use in the limited bucket
+
+	rpm, tpm         int64 // 0: dimension unlimited
+	remReq, remTok   int64
+	resetReq, resetT time.Duration
+}
+
+// refill brings the levels up to now; the clock stepping backwards refills
+// nothing. Callers hold mu.
+func (l *limiter) refill(now time.Time) {
+	if l.last.IsZero() {
+		l.last = now
+		return
+	}
+	d := now.Sub(l.last)
+	if d <= 0 {
+		return
+	}
+	l.last = now
+	l.req = min(l.rpm, l.req+l.rpm*float64(d)/float64(time.Minute))
+	l.tok = min(l.tpm, l.tok+l.tpm*float64(d)/float64(time.Minute))
+}
+
+// take admits a request costing one request and cost tokens at now, or
+// reports which bucket refused it. A refused request takes nothing.
+func (l *limiter) take(now time.Time, cost int) verdict {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.refill(now)
+	c := float64(max(cost, 0))
+	var v verdict
+	switch {
+	case l.rpm > 0 && l.req < 1:
+		v.limited, v.used = "requests", int64(l.rpm-math.Floor(l.req))
+		v.wait = untilLevel(l.req, 1, l.rpm)
+	case l.tpm > 0 && c > l.tpm:
+		v.limited, v.tooLarge, v.used = "tokens", true, int64(l.tpm-math.Floor(l.tok))
+	case l.tpm > 0 && l.tok < c:
+		v.limited, v.used = "tokens", int64(l.tpm-math.Floor(l.tok))
+		v.wait = untilLevel(l.tok, c, l.tpm)
+	default:
+		if l.rpm > 0 {
+			l.req--
+		}
+		if l.tpm > 0 {
+			l.tok -= c
+		}
+	}
+	l.fill(&v)
+	return v
+}
+
+// peek reports the buckets' state at now without taking anything.
+func (l *limiter) peek(now time.Time) verdict {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.refill(now)
+	var v verdict
+	l.fill(&v)
+	return v
+}
+
+// fill copies the header values into v. Callers hold mu.
+func (l *limiter) fill(v *verdict) {
+	if l.rpm > 0 {
+		v.rpm, v.remReq = int64(l.rpm), int64(math.Floor(l.req))
+		v.resetReq = untilLevel(l.req, l.rpm, l.rpm)
+	}
+	if l.tpm > 0 {
+		v.tpm, v.remTok = int64(l.tpm), int64(math.Floor(l.tok))
+		v.resetT = untilLevel(l.tok, l.tpm, l.tpm)
+	}
+}
+
+// untilLevel is how long a bucket at level, refilled at rate per minute,
+// takes to reach target, rounded up to the millisecond.
+func untilLevel(level, target, rate float64) time.Duration {
+	if level >= target || rate <= 0 {
+		return 0
+	}
+	// Round to the microsecond first so that float error (59/60 of a
+	// minute computed as 59.0000001 s) does not add a millisecond.
+	us := math.Round((target - level) / rate * float64(time.Minute/time.Microsecond))
+	return roundUpMS(time.Duration(us) * time.Microsecond)
+}
+
+func roundUpMS(d time.Duration) time.Duration {
+	if r := d % time.Millisecond; r != 0 {
+		d += time.Millisecond - r
+	}
+	return d
+}
+
+// formatReset formats a reset duration the way OpenAI does: Go duration
+// syntax at millisecond precision ("6m0s", "1s", "17.28s", "12ms").
+func formatReset(d time.Duration) string {
+	return roundUpMS(d).String()
+}
+
+// retryAfterSeconds is the retry-after header value: whole seconds, rounded
+// up, at least 1.
+func retryAfterSeconds(d time.Duration) string {
+	s := int64(math.Ceil(d.Seconds()))
+	return strconv.FormatInt(max(s, 1), 10)
+}
+
+// retryAfterMS is the retry-after-ms header value: whole milliseconds,
+// rounded up.
+func retryAfterMS(d time.Duration) string {
+	return strconv.FormatInt(int64(roundUpMS(d)/time.Millisecond), 10)
+}
+
+// limitGroup is one set of shared buckets: a single pair, or one pair per
+// model when PerModel is set.
+type limitGroup struct {
+	cfg      KeyConfig
+	single   *limiter // nil when unlimited or PerModel
+	perModel sync.Map // model string -> *limiter, when cfg.PerModel
+}
+
+func newLimitGroup(cfg KeyConfig) *limitGroup {
+	g := &limitGroup{cfg: cfg}
+	if !cfg.PerModel {
+		g.single = newLimiter(cfg)
+	}
+	return g
+}
+
+// limiter returns the buckets for model, nil when the group is unlimited.
+func (g *limitGroup) limiter(model string) *limiter {
+	if g == nil {
+		return nil
+	}
+	if !g.cfg.PerModel {
+		return g.single
+	}
+	if l, ok := g.perModel.Load(model); ok {
+		return l.(*limiter)
+	}
+	l := newLimiter(g.cfg)
+	if l == nil {
+		return nil
+	}
+	got, _ := g.perModel.LoadOrStore(model, l)
+	return got.(*limiter)
+}
