@@ -153,7 +153,7 @@ func TestSSEReaderLongLine(t *testing.T) {
 
 func TestSSEReaderTooLarge(t *testing.T) {
 	for _, in := range []string{
-		"data: " + strings.Repeat("x", 1<<17) + "\n\n",                     // one long line
+		"data: " + strings.Repeat("x", 1<<17) + "\n\n",                      // one long line
 		strings.Repeat("data: "+strings.Repeat("y", 1000)+"\n", 200) + "\n", // many lines
 	} {
 		r := NewSSEReader(strings.NewReader(in))
