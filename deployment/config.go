@@ -179,3 +179,6 @@ func DefaultID(cfg Config) string {
 	}
 	return prefix + "-" + hex.EncodeToString(sum[:6])
 }
+
+// GoString makes %#v print String, so that it hides the key too.
+func (c Config) GoString() string { return c.String() }

@@ -24,6 +24,10 @@ type Settings struct {
 	// LatencyAlpha is the weight of a new sample in the latency and
 	// time-to-first-token moving averages, in (0, 1]. Default 0.3.
 	LatencyAlpha float64
+	// LatencyHalfLife is how fast the latency averages forget: the weight of
+	// the old average halves for every LatencyHalfLife without a sample, so
+	// that a sample after a quiet spell mostly replaces it. Default 5s.
+	LatencyHalfLife time.Duration
 	// TimeoutPenalty is the latency sample recorded for a call that timed
 	// out. Default: the larger of 3 times the current average and 10s.
 	TimeoutPenalty time.Duration
@@ -34,12 +38,13 @@ type Settings struct {
 
 // Defaults of Settings.
 const (
-	DefaultAllowedFails  = 3
-	DefaultFailureWindow = 60 * time.Second
-	DefaultCooldownTime  = 5 * time.Second
-	DefaultAuthCooldown  = 10 * time.Minute
-	DefaultQuotaCooldown = time.Hour
-	DefaultLatencyAlpha  = 0.3
+	DefaultAllowedFails    = 3
+	DefaultFailureWindow   = 60 * time.Second
+	DefaultCooldownTime    = 5 * time.Second
+	DefaultAuthCooldown    = 10 * time.Minute
+	DefaultQuotaCooldown   = time.Hour
+	DefaultLatencyAlpha    = 0.3
+	DefaultLatencyHalfLife = 5 * time.Second
 	// minTimeoutPenalty is the smallest sample a timeout adds.
 	minTimeoutPenalty = 10 * time.Second
 )
@@ -64,6 +69,9 @@ func (s Settings) withDefaults() Settings {
 	}
 	if !(s.LatencyAlpha > 0 && s.LatencyAlpha <= 1) {
 		s.LatencyAlpha = DefaultLatencyAlpha
+	}
+	if s.LatencyHalfLife <= 0 {
+		s.LatencyHalfLife = DefaultLatencyHalfLife
 	}
 	if s.Now == nil {
 		s.Now = time.Now

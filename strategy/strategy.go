@@ -19,6 +19,9 @@ type PickInfo struct {
 	// Stream reports whether the call streams (latency routing then uses
 	// time to first token).
 	Stream bool
+	// OutputTokens is the expected completion size (such as the request's
+	// max_tokens), 0 when unknown; cost-based routing prices it.
+	OutputTokens int
 }
 
 // Strategy picks one deployment among candidates. Implementations must be
@@ -28,7 +31,8 @@ type Strategy interface {
 	Name() string
 	// Pick returns the index in cands of the deployment to use. cands is
 	// non-empty and every candidate is available; Pick must not modify
-	// cands or keep it.
+	// cands or keep it. info is never nil. For an empty cands, built-in
+	// strategies return -1.
 	Pick(cands []*deployment.Deployment, info *PickInfo) int
 }
 
@@ -36,15 +40,17 @@ type Strategy interface {
 // routing_strategy_args). args may be nil.
 type Factory func(args map[string]any) (Strategy, error)
 
-// The names of the built-in strategies.
+// The names of the built-in strategies, as LiteLLM users write them in
+// routing_strategy.
 const (
-	SimpleShuffle = "simple-shuffle"
-	LeastBusy     = "least-busy"
-	LatencyBased  = "latency-based-routing"
-	UsageBased    = "usage-based-routing"
-	UsageBasedV2  = "usage-based-routing-v2"
-	CostBased     = "cost-based-routing"
-	DefaultName   = SimpleShuffle
+	NameSimpleShuffle = "simple-shuffle"
+	NameLeastBusy     = "least-busy"
+	NameLatency       = "latency-based-routing"
+	NameUsage         = "usage-based-routing"
+	NameUsageV2       = "usage-based-routing-v2" // an alias of NameUsage
+	NameCost          = "cost-based-routing"
+	// DefaultName is the strategy New makes for the empty name.
+	DefaultName = NameSimpleShuffle
 )
 
 var (
@@ -130,13 +136,14 @@ func LowestOrder(cands []*deployment.Deployment) []*deployment.Deployment {
 	return cands[:n]
 }
 
-type firstStrategy struct{ name string }
-
-func (s firstStrategy) Name() string                                         { return s.name }
-func (s firstStrategy) Pick(cands []*deployment.Deployment, _ *PickInfo) int { return 0 }
-
 func init() {
-	for _, n := range []string{SimpleShuffle, LeastBusy, LatencyBased, UsageBased, UsageBasedV2, CostBased} {
-		Register(n, func(map[string]any) (Strategy, error) { return firstStrategy{n}, nil })
-	}
+	Register(NameSimpleShuffle, newShuffle)
+	Register(NameLeastBusy, newLeastBusy)
+	Register(NameLatency, newLatency)
+	Register(NameUsage, newUsage(NameUsage))
+	Register(NameUsageV2, newUsage(NameUsageV2))
+	Register(NameCost, newCost)
 }
+
+// noInfo stands in for a nil *PickInfo. It is never written.
+var noInfo PickInfo

@@ -1,0 +1,81 @@
+package strategy
+
+import (
+	"math"
+
+	"github.com/switchyard-go/switchyard/deployment"
+)
+
+// DefaultExpectedOutputTokens is the completion size cost-based routing
+// prices when neither the request (PickInfo.OutputTokens) nor the
+// "expected_output_tokens" argument gives one.
+const DefaultExpectedOutputTokens = 256
+
+// Cost is the cost-based-routing strategy: the cheapest candidate for this
+// request, priced as PromptTokens·InputCostPerToken +
+// OutputTokens·OutputCostPerToken from Config.Info (filled from
+// provider/models). With no prompt size known it compares
+// InputCostPerToken + OutputCostPerToken, as LiteLLM does. A deployment
+// with no price at all (both costs 0) counts as the most expensive, as in
+// LiteLLM: give a free deployment a tiny price to prefer it. Ties are broken
+// uniformly at random.
+//
+// Arguments: "expected_output_tokens" (integer > 0, default
+// DefaultExpectedOutputTokens) and "seed" (integer).
+type Cost struct {
+	rnd       *source
+	expectOut int
+}
+
+func newCost(m map[string]any) (Strategy, error) {
+	a := args{strategy: NameCost, m: m}
+	a.check("expected_output_tokens")
+	s := &Cost{rnd: a.source(), expectOut: DefaultExpectedOutputTokens}
+	if _, ok := m["expected_output_tokens"]; ok {
+		s.expectOut = a.positiveInt("expected_output_tokens", DefaultExpectedOutputTokens)
+	}
+	return s, a.err
+}
+
+// Name returns "cost-based-routing".
+func (*Cost) Name() string { return NameCost }
+
+// Pick returns the index of a cheapest candidate, in one pass; it takes no
+// lock and allocates nothing.
+func (s *Cost) Pick(cands []*deployment.Deployment, info *PickInfo) int {
+	if len(cands) <= 1 {
+		return len(cands) - 1
+	}
+	if info == nil {
+		info = &noInfo
+	}
+	in, out := 1.0, 1.0
+	if info.PromptTokens > 0 || info.OutputTokens > 0 {
+		in, out = float64(max(info.PromptTokens, 0)), float64(s.expectOut)
+		if info.OutputTokens > 0 {
+			out = float64(info.OutputTokens)
+		}
+	}
+	rng := local(s.rnd.uint64())
+	best, pick := 0.0, -1
+	var ties uint64
+	for i, d := range cands {
+		c := &d.Config().Info
+		p := math.Inf(1)
+		if c.InputCostPerToken > 0 || c.OutputCostPerToken > 0 {
+			p = in*c.InputCostPerToken + out*c.OutputCostPerToken
+		}
+		switch {
+		case pick < 0 || p < best:
+			best, pick, ties = p, i, 1
+		case p == best:
+			ties++
+			if rng.chosen(ties) {
+				pick = i
+			}
+		}
+	}
+	return pick
+}
+
+var _ Strategy = (*Cost)(nil)

@@ -1,0 +1,130 @@
+package strategy
+
+import (
+	"math"
+	"time"
+
+	"github.com/switchyard-go/switchyard/deployment"
+)
+
+// DefaultLatencyTTL is how long a latency sample stays fresh for
+// latency-based routing when the "ttl" argument is not given. LiteLLM keeps
+// samples for an hour; a shorter life lets a deployment that had one slow
+// call be tried again within a minute.
+const DefaultLatencyTTL = time.Minute
+
+// Latency is the latency-based-routing strategy: the candidate with the
+// lowest latency average (Deployment.Latency, or Deployment.TTFT for
+// streams), choosing at random among those within (1+buffer) of the best, so
+// that near-equal deployments share the load.
+//
+// A deployment whose latest sample is older than the ttl, or that was never
+// measured, counts as 0 (so it is tried) while it has no call in flight;
+// with calls in flight it keeps its old average (+Inf if it has none), so
+// the exploration sends it one call at a time, not a burst. As the
+// deployment's average forgets old samples after a quiet spell
+// (deployment.Settings.LatencyHalfLife), the explored call's sample largely
+// replaces the old one: a single slow outlier does not starve a deployment
+// for ever.
+//
+// Arguments (LiteLLM routing_strategy_args):
+//
+//   - "lowest_latency_buffer": fraction >= 0, default 0;
+//   - "ttl": sample freshness, seconds or a duration string, default
+//     DefaultLatencyTTL;
+//   - "max_latency_list_size": accepted for compatibility (a positive
+//     integer) and unused: the moving average replaces LiteLLM's sample
+//     list;
+//   - "seed": integer, makes the choices reproducible.
+type Latency struct {
+	rnd    *source
+	buffer float64
+	ttl    time.Duration
+}
+
+func newLatency(m map[string]any) (Strategy, error) {
+	a := args{strategy: NameLatency, m: m}
+	a.check("lowest_latency_buffer", "ttl", "max_latency_list_size")
+	s := &Latency{
+		rnd:    a.source(),
+		buffer: a.nonNegative("lowest_latency_buffer", 0),
+		ttl:    a.duration("ttl", DefaultLatencyTTL),
+	}
+	if _, ok := m["max_latency_list_size"]; ok {
+		a.positiveInt("max_latency_list_size", 10)
+	}
+	return s, a.err
+}
+
+// Name returns "latency-based-routing".
+func (*Latency) Name() string { return NameLatency }
+
+// Pick returns the index of a fastest candidate. It makes one pass when the
+// buffer is 0 and two otherwise, takes no lock and allocates nothing.
+func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
+	if len(cands) <= 1 {
+		return len(cands) - 1
+	}
+	if info == nil {
+		info = &noInfo
+	}
+	now := info.Now.UnixNano()
+	rng := local(s.rnd.uint64())
+	if s.buffer == 0 {
+		best, pick := 0.0, -1
+		var ties uint64
+		for i, d := range cands {
+			v := s.effective(d, now, info.Stream)
+			switch {
+			case pick < 0 || v < best:
+				best, pick, ties = v, i, 1
+			case v == best:
+				ties++
+				if rng.chosen(ties) {
+					pick = i
+				}
+			}
+		}
+		return pick
+	}
+	best := math.Inf(1)
+	for _, d := range cands {
+		best = min(best, s.effective(d, now, info.Stream))
+	}
+	limit := best * (1 + s.buffer)
+	pick := 0
+	var n uint64
+	for i, d := range cands {
+		if s.effective(d, now, info.Stream) <= limit {
+			n++
+			if rng.chosen(n) {
+				pick = i
+			}
+		}
+	}
+	return pick
+}
+
+// effective returns the latency d counts with, in nanoseconds.
+func (s *Latency) effective(d *deployment.Deployment, now int64, stream bool) float64 {
+	var v time.Duration
+	var at time.Time
+	if stream {
+		v, at = d.TTFT(), d.TTFTAt()
+	} else {
+		v, at = d.Latency(), d.LatencyAt()
+	}
+	fresh := v > 0 && now-at.UnixNano() < int64(s.ttl)
+	switch {
+	case fresh:
+		return float64(v)
+	case d.InFlight() == 0:
+		return 0 // never measured or stale: explore it, one call at a time
+	case v > 0:
+		return float64(v)
+	default:
+		return math.Inf(1)
+	}
+}
+
+var _ Strategy = (*Latency)(nil)

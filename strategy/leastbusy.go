@@ -1,0 +1,45 @@
+package strategy
+
+import "github.com/switchyard-go/switchyard/deployment"
+
+// LeastBusy is the least-busy strategy: the candidate with the fewest calls
+// in flight (Deployment.InFlight). Ties are broken uniformly at random, so
+// that idle deployments share the load instead of the first one taking it.
+//
+// Arguments: "seed" (integer) makes the choices reproducible.
+type LeastBusy struct{ rnd *source }
+
+func newLeastBusy(m map[string]any) (Strategy, error) {
+	a := args{strategy: NameLeastBusy, m: m}
+	a.check()
+	return &LeastBusy{rnd: a.source()}, a.err
+}
+
+// Name returns "least-busy".
+func (*LeastBusy) Name() string { return NameLeastBusy }
+
+// Pick returns the index of a least busy candidate, in one pass; it takes
+// no lock and allocates nothing.
+func (s *LeastBusy) Pick(cands []*deployment.Deployment, _ *PickInfo) int {
+	if len(cands) <= 1 {
+		return len(cands) - 1
+	}
+	rng := local(s.rnd.uint64())
+	best, pick := int64(0), -1
+	var ties uint64
+	for i, d := range cands {
+		v := d.InFlight()
+		switch {
+		case pick < 0 || v < best:
+			best, pick, ties = v, i, 1
+		case v == best:
+			ties++
+			if rng.chosen(ties) {
+				pick = i
+			}
+		}
+	}
+	return pick
+}
+
+var _ Strategy = (*LeastBusy)(nil)

@@ -1,0 +1,97 @@
+package strategy
+
+import "github.com/switchyard-go/switchyard/deployment"
+
+// Shuffle is the simple-shuffle strategy: a weighted random choice. The
+// weight is Config.Weight when any candidate sets it, else Config.RPM when
+// any candidate sets it, else Config.TPM when any sets it; otherwise the
+// choice is uniform. The field is chosen per candidate set, looking at every
+// candidate (LiteLLM looks at the first one only), and a candidate that
+// leaves the field unset gets the average weight of those that set it, so
+// adding one without a weight gives it a normal share rather than none.
+//
+// Arguments: "seed" (integer) makes the choices reproducible.
+type Shuffle struct{ rnd *source }
+
+func newShuffle(m map[string]any) (Strategy, error) {
+	a := args{strategy: NameSimpleShuffle, m: m}
+	a.check()
+	s := &Shuffle{rnd: a.source()}
+	return s, a.err
+}
+
+// Name returns "simple-shuffle".
+func (*Shuffle) Name() string { return NameSimpleShuffle }
+
+// Pick returns a random index, weighted as described on Shuffle. It makes
+// two passes over cands, takes no lock and allocates nothing.
+func (s *Shuffle) Pick(cands []*deployment.Deployment, _ *PickInfo) int {
+	n := len(cands)
+	if n <= 1 {
+		return n - 1
+	}
+	var (
+		sumW, sumR, sumT float64
+		nW, nR, nT       int
+	)
+	for _, d := range cands {
+		c := d.Config()
+		if c.Weight > 0 {
+			sumW += c.Weight
+			nW++
+		}
+		if c.RPM > 0 {
+			sumR += float64(c.RPM)
+			nR++
+		}
+		if c.TPM > 0 {
+			sumT += float64(c.TPM)
+			nT++
+		}
+	}
+	var (
+		field, set int
+		sum        float64
+	)
+	switch {
+	case nW > 0:
+		field, sum, set = fieldWeight, sumW, nW
+	case nR > 0:
+		field, sum, set = fieldRPM, sumR, nR
+	case nT > 0:
+		field, sum, set = fieldTPM, sumT, nT
+	default:
+		return s.rnd.intn(n)
+	}
+	avg := sum / float64(set)
+	r := s.rnd.float64() * (sum + avg*float64(n-set))
+	for i, d := range cands {
+		w := weightOf(d.Config(), field)
+		if w <= 0 {
+			w = avg
+		}
+		if r -= w; r < 0 {
+			return i
+		}
+	}
+	return n - 1 // rounding
+}
+
+const (
+	fieldWeight = iota
+	fieldRPM
+	fieldTPM
+)
+
+func weightOf(c *deployment.Config, field int) float64 {
+	switch field {
+	case fieldWeight:
+		return c.Weight
+	case fieldRPM:
+		return float64(c.RPM)
+	default:
+		return float64(c.TPM)
+	}
+}
+
+var _ Strategy = (*Shuffle)(nil)

@@ -1,0 +1,59 @@
+package strategy
+
+import "github.com/switchyard-go/switchyard/deployment"
+
+// Usage is the usage-based-routing strategy (alias usage-based-routing-v2):
+// the candidate with the most rate-limit headroom left
+// (Deployment.Headroom), which combines the upstream's x-ratelimit headers
+// projected to now, this router's own traffic since, and the configured rpm
+// and tpm. Exhausted keys never reach it: Deployment.Available filters them.
+// Ties (within 1e-9) are broken uniformly at random.
+//
+// Arguments: "seed" (integer) makes the choices reproducible.
+type Usage struct {
+	rnd  *source
+	name string
+}
+
+func newUsage(name string) Factory {
+	return func(m map[string]any) (Strategy, error) {
+		a := args{strategy: name, m: m}
+		a.check()
+		return &Usage{rnd: a.source(), name: name}, a.err
+	}
+}
+
+// Name returns the name the strategy was made with.
+func (s *Usage) Name() string { return s.name }
+
+// tieEpsilon is how close two headroom fractions must be to count as equal.
+const tieEpsilon = 1e-9
+
+// Pick returns the index of a candidate with the most headroom, in one pass;
+// it takes no lock and allocates nothing.
+func (s *Usage) Pick(cands []*deployment.Deployment, info *PickInfo) int {
+	if len(cands) <= 1 {
+		return len(cands) - 1
+	}
+	if info == nil {
+		info = &noInfo
+	}
+	rng := local(s.rnd.uint64())
+	best, pick := 0.0, -1
+	var ties uint64
+	for i, d := range cands {
+		h := d.Headroom(info.Now)
+		switch {
+		case pick < 0 || h > best+tieEpsilon:
+			best, pick, ties = h, i, 1
+		case h >= best-tieEpsilon:
+			ties++
+			if rng.chosen(ties) {
+				pick = i
+			}
+		}
+	}
+	return pick
+}
+
+var _ Strategy = (*Usage)(nil)
