@@ -94,8 +94,9 @@ type call struct {
 	retry    int // index of the successful attempt in its group
 	fb       int // index of its group: 0 requested, n nth fallback
 
-	// lastStart and lastUsage describe the last attempt, for hooks.
+	// lastStart, lastEnd and lastUsage describe the last attempt.
 	lastStart time.Time
+	lastEnd   time.Time
 	lastUsage provider.Usage
 }
 
@@ -113,7 +114,9 @@ func (r *Router) newCall(ctx context.Context, req *provider.Request, stream bool
 	c.attempts = c.attemptBuf[:0]
 	c.failed = c.failedBuf[:0]
 	c.tried = c.triedBuf[:0]
-	c.start = r.now()
+	if r.hooks.OnRequest != nil {
+		c.start = r.now()
+	}
 	c.info.Stream = stream
 	if c.o.promptTokens > 0 {
 		c.info.PromptTokens = c.o.promptTokens
@@ -317,7 +320,7 @@ func (c *call) runGroup(g *group, fb int) error {
 			retry++
 			f := failure{d: d, permanent: !same}
 			if ra := pe.RetryAfter; ra > 0 && ra <= maxRetryAfter {
-				f.retryAt = c.r.now().Add(ra)
+				f.retryAt = c.lastEnd.Add(ra)
 			}
 			c.failed = append(c.failed, f)
 		}
@@ -465,9 +468,9 @@ func (c *call) pick(g *group) *deployment.Deployment {
 		cands = append(cands, d)
 	}
 	var d *deployment.Deployment
+	c.info.Now = now
 	if len(cands) > 0 {
 		low := strategy.LowestOrder(cands)
-		c.info.Now = now
 		i := c.r.strat.Pick(low, &c.info)
 		if i < 0 || i >= len(low) {
 			i = 0 // a strategy's bug must not crash the router
@@ -594,7 +597,7 @@ func (c *call) timeout(d *deployment.Deployment) time.Duration {
 
 // begin starts an attempt on d; busy reports that d refused it.
 func (c *call) begin(d *deployment.Deployment) (a deployment.Attempt, start time.Time, busy bool) {
-	start = c.r.now()
+	start = c.info.Now // set by pick a moment ago
 	a, err := d.Begin(start, c.info.PromptTokens)
 	if err != nil {
 		f := failure{d: d, busy: true, reason: deployment.ReasonParallel}
@@ -747,7 +750,7 @@ func (c *call) record(g *group, d *deployment.Deployment, start time.Time, lat, 
 		a.Err, a.Class, a.StatusCode = pe, pe.Class, pe.StatusCode
 	}
 	c.attempts = append(c.attempts, a)
-	c.lastStart = start
+	c.lastStart, c.lastEnd = start, end
 	log := c.r.log
 	if log.Enabled(c.ctx, slog.LevelDebug) {
 		attrs := []slog.Attr{

@@ -2,4 +2,96 @@
 // model name: it picks a deployment with a strategy, retries on another one
 // when a call fails, falls back to other model groups, and takes failing
 // deployments out of rotation with cooldowns and circuit breakers.
+//
+// # Model groups
+//
+// A [Config] lists deployments (package deployment): one model on one API
+// key, organisation, Azure resource or OpenAI-compatible server. Deployments
+// with the same ModelName form a model group, and a caller asks for the
+// group, or for an alias of it, as it would ask OpenAI for a model:
+//
+//	res, err := r.Do(ctx, &provider.Request{Endpoint: provider.EndpointChat, Model: "gpt-4o", Body: body})
+//
+// # Picking a deployment
+//
+// For each attempt the router keeps the group's deployments that serve the
+// call's tags (see [WithTags]) and are available now: not cooling down, not
+// waiting for a circuit-breaker probe, under their rpm, tpm and
+// max-parallel limits, not known to be exhausted upstream, and (with
+// Settings.EnablePreCallChecks) with a context window large enough for the
+// prompt. Of those it keeps the lowest Order, and the strategy (package
+// strategy; Settings.RoutingStrategy) picks one. Picking takes no lock and
+// allocates nothing.
+//
+// # Retries
+//
+// One policy, in one place:
+//
+//   - Connection errors, timeouts, 408, 409, 429 and 5xx are retried, as
+//     the OpenAI SDKs do; quota exhaustion, 401/403, 404 and unclassified
+//     errors are retried only on another deployment. An upstream's
+//     x-should-retry header overrides the status.
+//   - The caller's own errors (400, context window, content policy,
+//     cancellation) are never retried in the same group, and never count
+//     against a deployment's health.
+//   - A retry goes at once to another healthy deployment of the group, never
+//     one that already failed during this call. Only when none is left does
+//     the router wait: an exponential backoff (0.5s·2^n capped at 8s, up to
+//     25% jitter subtracted), lengthened to the server's retry-after (when
+//     0–60s), to the earliest end of a cooldown and to Settings.RetryAfter.
+//     A wait longer than Settings.MaxRetryWait or past the context's
+//     deadline is not made; the call fails (or falls back) instead.
+//   - Settings.NumRetries (default 2) bounds retries per group;
+//     Settings.RetryPolicy sets it per error class; [WithNumRetries] per call.
+//   - When every deployment of a group is cooling down, the call fails with
+//     a [*NoDeploymentError] (errors.Is ErrAllCoolingDown) saying when the
+//     first comes back; with retries left and the return within
+//     MaxRetryWait and the context's deadline, the router waits for it
+//     instead (the wait uses one retry).
+//
+// # Fallbacks
+//
+// When a group fails, the call moves to other groups, each with its own
+// retries, at most Settings.MaxFallbacks of them: ContextWindowFallbacks
+// for a prompt too long for the group, ContentPolicyFallbacks for content
+// refused or filtered (including a 200 chat completion whose finish_reason
+// is content_filter, when such a fallback exists), and Fallbacks (else
+// DefaultFallbacks) for everything else except the caller's bad requests.
+// The final error is an [*Error] that lists every attempt; errors.As
+// reaches the last attempt's *provider.Error.
+//
+// # Timeouts and cancellation
+//
+// Each attempt is bounded by the call's [WithTimeout], else the
+// deployment's Timeout, else Settings.Timeout; a stream's bound
+// (StreamTimeout first) covers the time to its first event. The caller's
+// context bounds everything, streams included; when it ends, the attempt
+// is ClassCanceled, not retried and not counted against the deployment.
+//
+// # Streaming
+//
+// [Router.Stream] opens the upstream stream and reads its first event
+// before returning, so a failure before the caller has seen anything is
+// retried and falls back like any other. After that the stream is the
+// caller's: a failure ends it with an error from Err, never a silent
+// truncation. The attempt is ended exactly once, when the stream ends or is
+// closed, with its latency, time to first token and usage. No goroutine is
+// started per stream.
+//
+// # Observability
+//
+// [Hooks] report every attempt and every request, with latency, time to
+// first token, usage and cost. Results carry the upstream's headers (a
+// copy) plus X-Switchyard-Model-Group, X-Switchyard-Deployment,
+// X-Switchyard-Attempted-Retries and X-Switchyard-Attempted-Fallbacks. The
+// router logs each attempt at debug level and each cooldown at warn level
+// with log/slog.
+//
+// # Live updates
+//
+// [Router.AddDeployment], [Router.RemoveDeployment] and
+// [Router.UpdateDeployment] change a running router. The deployments form
+// an immutable snapshot behind an atomic pointer, rebuilt copy-on-write
+// under a mutex held only for the rebuild; calls in flight keep the
+// deployment they picked.
 package router
