@@ -1,0 +1,533 @@
+package openai
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/switchyard-go/switchyard/provider"
+)
+
+// DefaultMaxResponseBytes bounds the size of a non-streaming answer (an
+// embeddings answer for 2,048 inputs of 3,072 floats is about 130 MB).
+const DefaultMaxResponseBytes = 512 << 20
+
+// DefaultUserAgent is the User-Agent sent when none is configured.
+const DefaultUserAgent = "switchyard-openai/1"
+
+// Client sends requests to one OpenAI, Azure OpenAI or OpenAI-compatible
+// deployment. It implements [provider.Client]. A Client is immutable after
+// New and safe for concurrent use.
+type Client struct {
+	cfg       Config
+	route     route
+	modelJSON []byte // the model sent upstream, as a JSON string
+	hc        *http.Client
+	urls      [numEndpoints]string
+	header    http.Header // sent with every request
+	timeout   time.Duration
+	streamTO  time.Duration
+	maxBody   int64
+	now       func() time.Time
+}
+
+const numEndpoints = int(provider.EndpointTranscriptions) + 1
+
+// Option configures a Client beyond its Config.
+type Option interface{ apply(*Client) }
+
+type optionFunc func(*Client)
+
+func (f optionFunc) apply(c *Client) { f(c) }
+
+// WithUserAgent sets the User-Agent header (default DefaultUserAgent). A
+// User-Agent in Config.ExtraHeaders or a request's Header wins.
+func WithUserAgent(ua string) Option {
+	return optionFunc(func(c *Client) { c.header.Set("User-Agent", ua) })
+}
+
+// WithMaxResponseBytes bounds the size of a non-streaming answer; a larger
+// one fails with ClassConnection. Zero or less means
+// DefaultMaxResponseBytes.
+func WithMaxResponseBytes(n int64) Option {
+	return optionFunc(func(c *Client) {
+		if n > 0 {
+			c.maxBody = n
+		}
+	})
+}
+
+// WithClock sets the clock used to read retry-after HTTP dates (default
+// time.Now).
+func WithClock(now func() time.Time) Option {
+	return optionFunc(func(c *Client) {
+		if now != nil {
+			c.now = now
+		}
+	})
+}
+
+// New returns a Client for the deployment cfg describes. It reads the
+// OPENAI_BASE_URL environment variable when cfg.BaseURL is empty. An
+// invalid configuration yields a *ConfigError naming the field.
+func New(cfg Config, opts ...Option) (*Client, error) {
+	azure := strings.HasPrefix(cfg.Model, "azure/")
+	base, custom, err := resolveBase(&cfg, azure)
+	if err != nil {
+		return nil, err
+	}
+	r, err := parseModel(cfg.Model, custom)
+	if err != nil {
+		return nil, err
+	}
+	if r.mode == modeAzure && strings.TrimSpace(cfg.APIVersion) == "" {
+		return nil, &ConfigError{Field: "APIVersion", Msg: "is required for an azure/ model (Azure's api-version, such as 2024-10-21)"}
+	}
+	if cfg.Timeout < 0 || cfg.StreamTimeout < 0 {
+		return nil, &ConfigError{Field: "Timeout", Msg: "must not be negative"}
+	}
+	cfg.ExtraHeaders = cfg.ExtraHeaders.Clone()
+	c := &Client{
+		cfg:       cfg,
+		route:     r,
+		modelJSON: quoteJSON(r.upstream),
+		hc:        cfg.HTTPClient,
+		timeout:   cfg.Timeout,
+		streamTO:  cfg.StreamTimeout,
+		maxBody:   DefaultMaxResponseBytes,
+		now:       time.Now,
+	}
+	if c.hc == nil {
+		c.hc = sharedClient()
+	}
+	if c.timeout == 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.streamTO == 0 {
+		c.streamTO = c.timeout
+	}
+	c.buildURLs(base)
+	c.buildHeader()
+	for _, o := range opts {
+		o.apply(c)
+	}
+	for k, v := range cfg.ExtraHeaders {
+		c.header[http.CanonicalHeaderKey(k)] = v
+	}
+	return c, nil
+}
+
+// buildURLs precomputes the URL of every endpoint.
+func (c *Client) buildURLs(base *url.URL) {
+	for ep := provider.EndpointChat; int(ep) < numEndpoints; ep++ {
+		u := *base
+		if c.route.mode == modeAzure {
+			root := strings.TrimSuffix(u.Path, "/openai")
+			if ep == provider.EndpointResponses {
+				u.Path = root + "/openai/responses"
+			} else {
+				u.Path = root + "/openai/deployments/" + url.PathEscape(c.route.upstream) + ep.Path()
+			}
+			q := u.Query()
+			q.Set("api-version", strings.TrimSpace(c.cfg.APIVersion))
+			u.RawQuery = q.Encode()
+		} else {
+			u.Path += ep.Path()
+		}
+		c.urls[ep] = u.String()
+	}
+}
+
+// buildHeader sets the headers every request carries.
+func (c *Client) buildHeader() {
+	h := http.Header{}
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", DefaultUserAgent)
+	if c.cfg.APIKey != "" {
+		if c.route.mode == modeAzure {
+			h.Set("Api-Key", c.cfg.APIKey)
+		} else {
+			h.Set("Authorization", "Bearer "+c.cfg.APIKey)
+		}
+	}
+	if c.cfg.Organization != "" {
+		h.Set("OpenAI-Organization", c.cfg.Organization)
+	}
+	if c.cfg.Project != "" {
+		h.Set("OpenAI-Project", c.cfg.Project)
+	}
+	c.header = h
+}
+
+// UpstreamModel returns the model sent upstream (for Azure, the deployment
+// name).
+func (c *Client) UpstreamModel() string { return c.route.upstream }
+
+// Config returns the configuration the Client was built from.
+func (c *Client) Config() Config {
+	cfg := c.cfg
+	cfg.ExtraHeaders = cfg.ExtraHeaders.Clone()
+	return cfg
+}
+
+// String describes the Client without its secrets.
+func (c *Client) String() string { return "openai.Client(" + c.cfg.String() + ")" }
+
+// call is one request ready to send.
+type call struct {
+	ep          provider.Endpoint // the endpoint actually called upstream
+	body        []byte
+	contentType string
+	convert     conversion
+}
+
+// conversion is how an answer is turned back into what the caller asked
+// for.
+type conversion uint8
+
+const (
+	convNone           conversion = iota
+	convResponsesChat             // the Responses bridge
+	convCompletionChat            // text-completion-openai chat
+)
+
+// prepare validates req and builds the body to send.
+func (c *Client) prepare(req *provider.Request, stream bool) (*call, error) {
+	if req == nil {
+		return nil, c.badRequest("", "nil request", nil)
+	}
+	if int(req.Endpoint) >= numEndpoints || req.Endpoint == provider.EndpointUnknown {
+		return nil, c.badRequest("", fmt.Sprintf("unknown endpoint %d", req.Endpoint), nil)
+	}
+	if req.Stream != stream {
+		if stream {
+			return nil, c.badRequest("stream", "Stream called with a request whose Stream is false", nil)
+		}
+		return nil, c.badRequest("stream", "Do called with a streaming request: use Stream", nil)
+	}
+	p := &call{ep: req.Endpoint, contentType: "application/json"}
+	switch req.Endpoint {
+	case provider.EndpointTranscriptions:
+		if stream {
+			return nil, c.badRequest("stream", "streaming transcriptions are not supported", nil)
+		}
+		if req.Form == nil {
+			return nil, c.badRequest("file", "a transcription needs a Form", nil)
+		}
+		p.body, p.contentType = formBody(req.Form, c.route.upstream)
+		return p, nil
+	case provider.EndpointEmbeddings:
+		if stream {
+			return nil, c.badRequest("stream", "embeddings cannot stream", nil)
+		}
+	}
+	if len(req.Body) == 0 {
+		return nil, c.badRequest("", "empty request body", nil)
+	}
+	if req.Endpoint == provider.EndpointChat && c.route.mode == modeResponses {
+		// Stream is set on the chat body first: the bridge carries it over.
+		body, info, err := rewriteBody(req.Body, nil, stream)
+		if err != nil {
+			return nil, c.badRequest("", "request body is not a JSON object", err)
+		}
+		if info.stream && !stream {
+			return nil, c.badRequest("stream", `the body asks for "stream": true; use Stream`, nil)
+		}
+		body, err = chatToResponsesRequest(body, c.route.upstream)
+		if err != nil {
+			return nil, c.wrapErr(err, provider.ClassBadRequest, "openai: responses bridge: request")
+		}
+		p.ep, p.body, p.convert = provider.EndpointResponses, body, convResponsesChat
+		return p, nil
+	}
+	if req.Endpoint == provider.EndpointChat && c.route.mode == modeTextCompletion {
+		body, err := chatToCompletionRequest(req.Body, c.modelJSON, stream)
+		if err != nil {
+			return nil, c.wrapErr(err, provider.ClassBadRequest, "openai: text completion: request")
+		}
+		p.ep, p.body, p.convert = provider.EndpointCompletions, body, convCompletionChat
+		return p, nil
+	}
+	body, info, err := rewriteBody(req.Body, c.modelJSON, stream)
+	if err != nil {
+		return nil, c.badRequest("", "request body is not a JSON object", err)
+	}
+	if info.stream && !stream {
+		return nil, c.badRequest("stream", `the body asks for "stream": true; use Stream`, nil)
+	}
+	p.body = body
+	return p, nil
+}
+
+// newHTTPRequest builds the upstream request for p.
+func (c *Client) newHTTPRequest(ctx context.Context, p *call, extra http.Header) (*http.Request, error) {
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.urls[p.ep], bytes.NewReader(p.body))
+	if err != nil {
+		return nil, err
+	}
+	h := c.header.Clone()
+	h["Content-Type"] = []string{p.contentType}
+	for k, v := range extra {
+		h[http.CanonicalHeaderKey(k)] = v
+	}
+	hr.Header = h
+	return hr, nil
+}
+
+// Do sends a non-streaming request and returns the upstream's answer. The
+// call is bounded by ctx and by req.Timeout (else Config.Timeout). Every
+// failure is a *provider.Error.
+func (c *Client) Do(ctx context.Context, req *provider.Request) (*provider.Response, error) {
+	p, err := c.prepare(req, false)
+	if err != nil {
+		return nil, err
+	}
+	d := c.timeout
+	if req.Timeout > 0 {
+		d = req.Timeout
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, d, &timeoutError{what: "no complete answer", d: d})
+	defer cancel()
+	hr, err := c.newHTTPRequest(ctx, p, req.Header)
+	if err != nil {
+		return nil, c.wrapErr(err, provider.ClassBadRequest, "openai: build request")
+	}
+	resp, err := c.hc.Do(hr)
+	if err != nil {
+		return nil, c.transportErr(ctx, err)
+	}
+	body, err := c.readBody(resp)
+	if err != nil {
+		return nil, c.transportErr(ctx, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return nil, c.upstreamErr(resp.StatusCode, resp.Header, body)
+	}
+	return c.finish(p, resp, body)
+}
+
+// readBody reads and closes resp.Body, up to the size limit.
+func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+	defer resp.Body.Close()
+	if n := resp.ContentLength; n >= 0 {
+		if n > c.maxBody {
+			return nil, fmt.Errorf("openai: answer of %d bytes exceeds the %d-byte limit", n, c.maxBody)
+		}
+		b := make([]byte, n)
+		if _, err := io.ReadFull(resp.Body, b); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		return b, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > c.maxBody {
+		return nil, fmt.Errorf("openai: answer exceeds the %d-byte limit", c.maxBody)
+	}
+	return b, nil
+}
+
+// finish checks a 2xx answer, reads its usage and converts it back when
+// the request was converted.
+func (c *Client) finish(p *call, resp *http.Response, body []byte) (*provider.Response, error) {
+	out := &provider.Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: body}
+	if p.ep == provider.EndpointTranscriptions && !isJSON(resp.Header) {
+		return out, nil // response_format text, srt or vtt
+	}
+	var usage, errObj []byte
+	it := newObjIter(body)
+	for it.next() {
+		switch {
+		case it.keyIs("usage"):
+			usage = it.value()
+		case it.keyIs("error"):
+			errObj = it.value()
+		}
+	}
+	if err := it.done(); err != nil {
+		return nil, c.garbage(resp, body, err)
+	}
+	if !isNull(errObj) {
+		// A 200 that carries an error (some compatible servers do this).
+		return nil, c.upstreamErr(resp.StatusCode, resp.Header, body)
+	}
+	out.Usage = parseUsage(usage)
+	switch p.convert {
+	case convResponsesChat:
+		chat, u, err := responsesToChat(body)
+		if err != nil {
+			return nil, c.wrapErr(err, provider.ClassConnection, "openai: responses bridge: answer")
+		}
+		out.Body, out.Usage = chat, u
+	case convCompletionChat:
+		chat, err := completionToChat(body)
+		if err != nil {
+			return nil, c.wrapErr(err, provider.ClassConnection, "openai: text completion: answer")
+		}
+		out.Body = chat
+	}
+	return out, nil
+}
+
+// isJSON reports whether a response's Content-Type is JSON or absent.
+func isJSON(h http.Header) bool {
+	ct := h.Get("Content-Type")
+	if ct == "" {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == "application/json" || strings.HasSuffix(mt, "+json")
+}
+
+// usageJSON is the union of the usage objects of every endpoint: chat,
+// completions and embeddings count prompt/completion tokens, the Responses
+// API (and new transcription models) input/output tokens.
+type usageJSON struct {
+	PromptTokens            int          `json:"prompt_tokens"`
+	CompletionTokens        int          `json:"completion_tokens"`
+	InputTokens             int          `json:"input_tokens"`
+	OutputTokens            int          `json:"output_tokens"`
+	TotalTokens             int          `json:"total_tokens"`
+	PromptTokensDetails     tokenDetails `json:"prompt_tokens_details"`
+	CompletionTokensDetails tokenDetails `json:"completion_tokens_details"`
+	InputTokensDetails      tokenDetails `json:"input_tokens_details"`
+	OutputTokensDetails     tokenDetails `json:"output_tokens_details"`
+}
+
+type tokenDetails struct {
+	CachedTokens    int `json:"cached_tokens"`
+	ReasoningTokens int `json:"reasoning_tokens"`
+}
+
+// parseUsage decodes a raw usage object; absent, null or malformed usage is
+// zero (usage informs accounting, it never fails a call).
+func parseUsage(raw []byte) provider.Usage {
+	if isNull(raw) || raw[0] != '{' {
+		return provider.Usage{}
+	}
+	var u usageJSON
+	if json.Unmarshal(raw, &u) != nil {
+		return provider.Usage{}
+	}
+	out := provider.Usage{
+		PromptTokens:     u.PromptTokens + u.InputTokens,
+		CompletionTokens: u.CompletionTokens + u.OutputTokens,
+		TotalTokens:      u.TotalTokens,
+		CachedTokens:     u.PromptTokensDetails.CachedTokens + u.InputTokensDetails.CachedTokens,
+		ReasoningTokens:  u.CompletionTokensDetails.ReasoningTokens + u.OutputTokensDetails.ReasoningTokens,
+	}
+	if out.TotalTokens == 0 {
+		out.TotalTokens = out.PromptTokens + out.CompletionTokens
+	}
+	return out
+}
+
+// timeoutError is the cause of a context the Client cancels for a timeout.
+// It matches context.DeadlineExceeded with errors.Is.
+type timeoutError struct {
+	what string
+	d    time.Duration
+}
+
+func (e *timeoutError) Error() string {
+	return fmt.Sprintf("openai: %s within %v", e.what, e.d)
+}
+
+// Timeout marks the error as a timeout, as net.Error does.
+func (e *timeoutError) Timeout() bool { return true }
+
+// Is makes errors.Is(err, context.DeadlineExceeded) hold.
+func (e *timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
+
+// errStreamClosed is the cause of a stream's context once Close was called.
+var errStreamClosed = errors.New("openai: stream closed")
+
+// transportErr classifies a failure to send or to read, looking first at
+// why ctx ended: a timeout of this Client, the caller's deadline or the
+// caller's cancellation.
+func (c *Client) transportErr(ctx context.Context, err error) error {
+	var e *provider.Error
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		var te *timeoutError
+		switch {
+		case errors.As(cause, &te):
+			e = &provider.Error{Class: provider.ClassTimeout, Message: te.Error(), Err: cause}
+		case errors.Is(cause, context.DeadlineExceeded):
+			e = &provider.Error{Class: provider.ClassTimeout, Message: "openai: deadline exceeded", Err: cause}
+		case cause == errStreamClosed:
+			e = &provider.Error{Class: provider.ClassCanceled, Message: "openai: stream closed", Err: context.Canceled}
+		default:
+			e = &provider.Error{Class: provider.ClassCanceled, Message: "openai: canceled", Err: cause}
+		}
+	} else {
+		e = provider.TransportError(err)
+		if e.Message == "" {
+			e.Message = "openai: " + e.Class.String()
+		}
+	}
+	e.Deployment = c.cfg.DeploymentID
+	return e
+}
+
+// upstreamErr builds the error for an upstream's error answer.
+func (c *Client) upstreamErr(status int, h http.Header, body []byte) error {
+	e := provider.ParseError(status, h, body)
+	e.Deployment = c.cfg.DeploymentID
+	return e
+}
+
+// garbage is the error for a successful status whose body is not what the
+// endpoint returns.
+func (c *Client) garbage(resp *http.Response, body []byte, err error) error {
+	e := &provider.Error{
+		Class:      provider.ClassConnection,
+		StatusCode: resp.StatusCode,
+		Message:    "openai: upstream garbage: the answer is not a JSON object",
+		RequestID:  resp.Header.Get("X-Request-Id"),
+		Header:     resp.Header,
+		Body:       bytes.Clone(body[:min(len(body), provider.MaxErrorBody)]),
+		Err:        err,
+		Deployment: c.cfg.DeploymentID,
+	}
+	return e
+}
+
+// badRequest is the error for a request this Client refuses to send.
+func (c *Client) badRequest(param, msg string, err error) error {
+	return &provider.Error{
+		Class: provider.ClassBadRequest, Param: param, Message: "openai: " + msg, Err: err,
+		Deployment: c.cfg.DeploymentID,
+	}
+}
+
+// wrapErr keeps an *provider.Error as it is (adding the deployment) and
+// wraps anything else in one of class.
+func (c *Client) wrapErr(err error, class provider.Class, msg string) error {
+	var pe *provider.Error
+	if !errors.As(err, &pe) {
+		pe = &provider.Error{Class: class, Message: msg, Err: err}
+	}
+	if pe.Deployment == "" {
+		pe.Deployment = c.cfg.DeploymentID
+	}
+	return pe
+}
+
+var _ provider.Client = (*Client)(nil)
