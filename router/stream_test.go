@@ -175,11 +175,16 @@ func TestStreamCallerCancellation(t *testing.T) {
 }
 
 func TestStreamFirstEventTimeout(t *testing.T) {
-	h := newHarness(t, Config{Deployments: grp("g", "slow", "fast")})
+	// The deployment's own stream timeout wins over the router's; only the
+	// slow deployment has a short one, so the test does not depend on how
+	// fast the machine is.
+	deps := grp("g", "slow", "fast")
+	deps[0].StreamTimeout = time.Millisecond
+	h := newHarness(t, Config{Deployments: deps, Settings: Settings{StreamTimeout: time.Hour}})
 	h.client("slow").setScript(step{block: true})
 	h.client("fast").setScript(step{events: []string{"x"}})
 	for range 4 {
-		s, err := h.r.Stream(t.Context(), chatReq("g"), WithTimeout(time.Millisecond))
+		s, err := h.r.Stream(t.Context(), chatReq("g"))
 		if err != nil {
 			t.Fatal(err)
 		}
