@@ -80,6 +80,7 @@ func (c *call) injectBefore(f Fault) bool {
 		select {
 		case <-c.r.Context().Done():
 		case <-c.h.closing:
+			abort()
 		}
 	case FaultInvalidKey:
 		c.invalidKey()

@@ -235,7 +235,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.ks.requests.Add(1)
 	}
 	if r.Body != nil {
-		b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+		b, err := readBody(http.MaxBytesReader(w, r.Body, maxBody), r.ContentLength)
 		c.body = b
 		if err != nil {
 			var tooBig *http.MaxBytesError
@@ -266,12 +266,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // limits, then the endpoint.
 func (c *call) serve() {
 	h, r := c.h, c.r
-	wantMethod := http.MethodPost
-	if c.ep == epModels {
-		wantMethod = http.MethodGet
-	}
-	if c.ep == epUnknown || r.Method != wantMethod {
-		c.ep = epUnknown
+	if c.ep == epUnknown {
 		c.fail(http.StatusNotFound, apiError{Message: "Invalid URL (" + r.Method + " " + r.URL.Path + ")", Type: "invalid_request_error"})
 		return
 	}
@@ -385,6 +380,34 @@ func (c *call) route() {
 	default:
 		if id, ok := strings.CutPrefix(p, "/models/"); ok && id != "" {
 			c.ep, c.modelID = epModels, id
+		}
+	}
+	want := http.MethodPost
+	if c.ep == epModels {
+		want = http.MethodGet
+	}
+	if c.r.Method != want {
+		c.ep = epUnknown
+	}
+}
+
+// readBody reads r whole, allocating once when the length n is known.
+func readBody(r io.Reader, n int64) ([]byte, error) {
+	if n <= 0 || n > maxBody {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, n+1) // one spare byte: reading EOF must not grow
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		m, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+m]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
 		}
 	}
 }
@@ -600,8 +623,16 @@ func (c *call) sleep(d time.Duration) bool {
 	case <-c.r.Context().Done():
 		return false
 	case <-c.h.closing:
+		abort()
 		return false
 	}
+}
+
+// abort cuts the connection (or resets the HTTP/2 stream) without a clean
+// end of the answer, through net/http's documented http.ErrAbortHandler
+// panic, which the server recovers from silently.
+func abort() {
+	panic(http.ErrAbortHandler)
 }
 
 // statusWriter records the status an InterceptFunc writes.

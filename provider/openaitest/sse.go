@@ -58,9 +58,7 @@ func (s *sseWriter) send(name string, v any) bool {
 			s.stopped = true
 			if c.fault == FaultStreamCut {
 				_ = s.rc.Flush()
-				// The documented way to make net/http cut the connection
-				// (or reset the HTTP/2 stream) without a clean end.
-				panic(http.ErrAbortHandler)
+				abort()
 			}
 			s.sendError()
 			return false
