@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
+	"github.com/switchyard-go/switchyard/provider/openai"
 	"github.com/switchyard-go/switchyard/strategy"
 )
 
@@ -367,7 +368,24 @@ func (j *jitter) float64() float64 {
 	return j.rnd.Float64()
 }
 
-// defaultFactory makes the default client for a deployment.
+// defaultFactory makes a provider/openai client for a deployment: OpenAI,
+// Azure OpenAI or any OpenAI-compatible server, as its Model says.
 func defaultFactory(cfg deployment.Config) (provider.Client, error) {
-	return nil, errors.New("router: no client factory: pass WithClientFactory")
+	c, err := openai.New(openai.Config{
+		Model:         cfg.Model,
+		APIKey:        cfg.APIKey,
+		BaseURL:       cfg.BaseURL,
+		Organization:  cfg.Organization,
+		Project:       cfg.Project,
+		APIVersion:    cfg.APIVersion,
+		ExtraHeaders:  cfg.ExtraHeaders,
+		Timeout:       cfg.Timeout,
+		StreamTimeout: cfg.StreamTimeout,
+		HTTPClient:    cfg.HTTPClient,
+		DeploymentID:  cfg.ID,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }

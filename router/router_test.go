@@ -702,3 +702,20 @@ func TestEmptiedGroupAnswersNoDeployment(t *testing.T) {
 		t.Errorf("groups = %v", got)
 	}
 }
+
+func TestPlainClientErrorsMoveToAnotherDeploymentOnly(t *testing.T) {
+	h := newHarness(t, Config{Deployments: grp("g", "a", "b")})
+	h.client("a").setScript(step{plain: errPlain})
+	h.client("b").setScript(step{plain: errPlain})
+	_, err := h.r.Do(t.Context(), chatReq("g"))
+	var re *Error
+	if !errors.As(err, &re) || len(re.Attempts) != 2 {
+		t.Fatalf("err = %v, want two attempts", err)
+	}
+	if !errors.Is(err, errPlain) || re.Attempts[1].Class != provider.ClassUnknown {
+		t.Errorf("the client's error is lost: %v", err)
+	}
+	if len(h.clock.Sleeps()) != 0 {
+		t.Error("waited to retry an unclassified error on the same deployment")
+	}
+}
