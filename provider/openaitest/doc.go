@@ -32,7 +32,11 @@
 // message's text unless [WithReply] sets one; the model echoes the requested
 // model; ids and x-request-id count up from 1 per server. Usage counts
 // prompt tokens with the token estimator (len(body)/4 by default, see
-// [WithTokenEstimator]) and completion tokens as len(text)/4 rounded up.
+// [WithTokenEstimator]) and generated tokens as len(text)/4 rounded up
+// (embeddings: len(input)/4 rounded up per input, or the token count of
+// token inputs). Embeddings are [Vector] of each input. A max_tokens
+// (max_completion_tokens, max_output_tokens) smaller than the reply cuts
+// it, with finish_reason "length" (Responses: status "incomplete").
 // A chat request with tools whose last user message contains "call tool"
 // (or whose tool_choice is "required" or names a function, or any request
 // with tools under [WithToolCalls]) is answered with tool calls: two

@@ -75,6 +75,11 @@ func (k FaultKind) String() string {
 // fault replaces the one of the same scope. When several faults match a
 // request, the most specific applies: key and endpoint, then key, then
 // endpoint, then server-wide.
+//
+// Faults apply after authentication and the key's limits: a request the
+// buckets refuse with 429 does not reach (or use up) a fault, and a
+// request that fails by a fault still costs its request and tokens, as a
+// failed call at OpenAI does.
 type Fault struct {
 	// Kind is what to inject.
 	Kind FaultKind

@@ -295,3 +295,28 @@ func TestSetLatencyAndTiming(t *testing.T) {
 		t.Errorf("%d events, want 5", len(s.events))
 	}
 }
+
+func TestFaultsAfterLimits(t *testing.T) {
+	clk := newClock()
+	srv := openaitest.NewServer(openaitest.WithClock(clk.Now), openaitest.WithKey("k", openaitest.KeyConfig{RPM: 2}))
+	defer srv.Close()
+	body := chatBody("m", "x", nil)
+	srv.SetFault(openaitest.Fault{Kind: openaitest.FaultServerError, Count: 1})
+	for i, want := range []int{500, 200, 429} { // the failed call still cost a request
+		if r := post(t, srv, "/chat/completions", "k", body); r.status != want {
+			t.Errorf("request %d: %d, want %d", i, r.status, want)
+		}
+	}
+	// A request the buckets refuse does not use up a counted fault.
+	srv.SetFault(openaitest.Fault{Kind: openaitest.FaultServerError, Count: 1})
+	if r := post(t, srv, "/chat/completions", "k", body); r.status != 429 {
+		t.Errorf("limited: %d", r.status)
+	}
+	if f := srv.Faults(); len(f) != 1 || f[0].Count != 1 {
+		t.Errorf("faults %+v", f)
+	}
+	clk.Step(time.Minute)
+	if r := post(t, srv, "/chat/completions", "k", body); r.status != 500 || r.header.Get("X-Ratelimit-Remaining-Requests") != "1" {
+		t.Errorf("after refill: %d remaining %q", r.status, r.header.Get("X-Ratelimit-Remaining-Requests"))
+	}
+}

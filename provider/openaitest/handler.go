@@ -2,6 +2,7 @@ package openaitest
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"io"
 	"net/http"
@@ -251,10 +252,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f := h.intercept.Load(); f != nil {
 		sw := &statusWriter{ResponseWriter: w}
 		if (*f)(sw, r, c.body) {
-			c.status = sw.status
-			if sw.status == 0 && sw.wrote {
-				c.status = http.StatusOK
-			}
+			// net/http answers 200 for a handler that wrote nothing.
+			c.status = cmp.Or(sw.status, http.StatusOK)
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(c.body))
@@ -262,8 +261,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.serve()
 }
 
-// serve runs the pipeline: route check, authentication, parsing, faults,
-// limits, then the endpoint.
+// serve runs the pipeline: route check, authentication, parsing, model
+// check, limits, faults, then the endpoint.
 func (c *call) serve() {
 	h, r := c.h, c.r
 	if c.ep == epUnknown {
@@ -290,16 +289,16 @@ func (c *call) serve() {
 			return
 		}
 	}
+	// Limits come first, as at OpenAI's front door: a refused request
+	// neither reaches nor uses up a fault, and a failing one still costs.
+	if !c.admit() {
+		return
+	}
 	if f, ok := h.takeFault(c); ok {
 		c.fault = f.Kind
-		if lim := c.limiter(); lim != nil {
-			c.rl, c.hasRL = lim.peek(h.now()), true
-		}
 		if c.injectBefore(f) {
 			return
 		}
-	} else if !c.admit() {
-		return
 	}
 	switch c.ep {
 	case epChat:
@@ -639,7 +638,6 @@ func abort() {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
-	wrote  bool
 }
 
 func (s *statusWriter) WriteHeader(code int) {
@@ -650,13 +648,17 @@ func (s *statusWriter) WriteHeader(code int) {
 }
 
 func (s *statusWriter) Write(b []byte) (int, error) {
-	s.wrote = true
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
 	return s.ResponseWriter.Write(b)
 }
 
 // Flush lets a streaming InterceptFunc flush.
 func (s *statusWriter) Flush() {
-	s.wrote = true
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
 	_ = http.NewResponseController(s.ResponseWriter).Flush()
 }
 

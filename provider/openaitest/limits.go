@@ -85,16 +85,6 @@ func (l *limiter) take(now time.Time, cost int) verdict {
 	return v
 }
 
-// peek reports the buckets' state at now without taking anything.
-func (l *limiter) peek(now time.Time) verdict {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.refill(now)
-	var v verdict
-	l.fill(&v)
-	return v
-}
-
 // fill copies the header values into v. Callers hold mu.
 func (l *limiter) fill(v *verdict) {
 	if l.rpm > 0 {

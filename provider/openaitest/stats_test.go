@@ -168,3 +168,18 @@ func TestNewHandler(t *testing.T) {
 		t.Errorf("stats %+v", h.Stats())
 	}
 }
+
+func TestUnstarted(t *testing.T) {
+	srv := openaitest.NewUnstartedServer(openaitest.WithReply("late"))
+	if srv.URL != "" {
+		t.Errorf("URL %q before start", srv.URL)
+	}
+	srv.Close() // closing a server that never started is fine
+
+	srv = openaitest.NewUnstartedServer(openaitest.WithReply("late"))
+	srv.Start()
+	defer srv.Close()
+	if r := post(t, srv, "/chat/completions", "k", chatBody("m", "x", nil)); path(r.json(t), "choices", 0, "message", "content") != "late" {
+		t.Errorf("%s", r.body)
+	}
+}
