@@ -94,6 +94,11 @@ type call struct {
 	retry    int // index of the successful attempt in its group
 	fb       int // index of its group: 0 requested, n nth fallback
 
+	// fbList is the fallback list chosen by the requested group's error;
+	// fbNext the index of the next entry to consider.
+	fbList []string
+	fbNext int
+
 	// lastStart, lastEnd and lastUsage describe the last attempt.
 	lastStart time.Time
 	lastEnd   time.Time
@@ -174,30 +179,38 @@ func (c *call) run() error {
 	if err == nil || c.o.noFallbacks {
 		return err
 	}
-	n := 0
-	for _, name := range c.fallbackList(g, err) {
-		if n >= c.r.set.maxFallbacks || c.ctx.Err() != nil {
-			break
-		}
-		if slices.Contains(c.tried, name) {
-			continue
-		}
-		fg := c.st.groups[name]
+	c.fbList = c.fallbackList(g, err)
+	for {
+		fg := c.nextFallback(err)
 		if fg == nil {
-			continue
+			return err
 		}
-		n++
+		c.fbNext++
 		c.fallbacks++
-		ferr := c.runGroup(fg, n)
-		if ferr == nil {
+		if err = c.runGroup(fg, c.fallbacks); err == nil {
 			return nil
 		}
-		err = ferr
-		if cl := fallbackClass(err); cl == provider.ClassBadRequest || cl == provider.ClassCanceled {
-			break
+	}
+}
+
+// nextFallback returns the next fallback group to try after a group failed
+// with err, nil when there is none: the list is spent, MaxFallbacks groups
+// were tried, the context ended, or err is the caller's fault. It moves
+// c.fbNext past groups already tried or unknown.
+func (c *call) nextFallback(err error) *group {
+	if c.o.noFallbacks || c.fallbacks >= c.r.set.maxFallbacks || c.ctx.Err() != nil {
+		return nil
+	}
+	if cl := fallbackClass(err); cl == provider.ClassBadRequest || cl == provider.ClassCanceled {
+		return nil
+	}
+	for ; c.fbNext < len(c.fbList); c.fbNext++ {
+		name := c.fbList[c.fbNext]
+		if fg := c.st.groups[name]; fg != nil && !slices.Contains(c.tried, name) {
+			return fg
 		}
 	}
-	return err
+	return nil
 }
 
 // fallbackClass is the class that chooses the fallback list for a group's
@@ -230,21 +243,11 @@ func (c *call) fallbackList(g *group, err error) []string {
 // willFallback reports whether run will try a fallback group after g
 // fails with err.
 func (c *call) willFallback(g *group, err error) bool {
-	if c.o.noFallbacks || c.fallbacks >= c.r.set.maxFallbacks || c.ctx.Err() != nil {
-		return false
+	if len(c.tried) == 1 && !c.o.noFallbacks {
+		// The requested group: its fallback list is not chosen yet.
+		c.fbList, c.fbNext = c.fallbackList(g, err), 0
 	}
-	if len(c.tried) > 1 {
-		// Within a fallback group: the list was chosen by the first group's
-		// error; whether more remain is not worth recomputing here.
-		cl := fallbackClass(err)
-		return cl != provider.ClassBadRequest && cl != provider.ClassCanceled
-	}
-	for _, name := range c.fallbackList(g, err) {
-		if !slices.Contains(c.tried, name) && c.st.groups[name] != nil {
-			return true
-		}
-	}
-	return false
+	return c.nextFallback(err) != nil
 }
 
 // runGroup tries g until an attempt succeeds, an error may not be retried,
@@ -270,7 +273,7 @@ func (c *call) runGroup(g *group, fb int) error {
 		if d == nil {
 			// Nothing available now. Wait once for a deployment to come
 			// back when the retry budget allows, else give up.
-			allowed := lastErr != nil || retry < c.limit(provider.ClassUnknown)
+			allowed := lastErr != nil || retry < c.baseLimit()
 			if waited || !allowed {
 				break
 			}
@@ -373,6 +376,15 @@ func (c *call) limit(cl provider.Class) int {
 	}
 	if n, ok := c.r.set.RetryPolicy[cl]; ok {
 		return n
+	}
+	return c.r.set.numRetries
+}
+
+// baseLimit is the number of retries allowed in a group regardless of
+// class: it bounds the waits for a group whose deployments are all out.
+func (c *call) baseLimit() int {
+	if c.o.hasNumRetries {
+		return c.o.numRetries
 	}
 	return c.r.set.numRetries
 }

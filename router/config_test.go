@@ -104,3 +104,38 @@ func TestSettingsDefaults(t *testing.T) {
 		t.Errorf("NumRetries new(0) = %d, %v; want 0", s.numRetries, err)
 	}
 }
+
+// FuzzNew feeds New arbitrary group names, aliases and fallbacks: it must
+// never panic, and every rejection must be a *ConfigError.
+func FuzzNew(f *testing.F) {
+	f.Add("g", "h", "a", "g", "a", "h", 2, "")
+	f.Add("g", "g", "a", "b", "b", "a", 0, "least-busy")
+	f.Add("", "h", "h", "h", "x", "y", -1, "nope")
+	f.Add("g", "h", "a", "a", "g", "a", 5, "usage-based-routing")
+	fs := newFakes()
+	f.Fuzz(func(t *testing.T, g1, g2, alias, target, fbFrom, fbTo string, retries int, strat string) {
+		cfg := Config{
+			Deployments: []deployment.Config{dep(g1, "a"), dep(g2, "b")},
+			Aliases:     map[string]string{alias: target},
+			Settings: Settings{
+				Fallbacks:        map[string][]string{fbFrom: {fbTo, g1}},
+				DefaultFallbacks: []string{fbTo},
+				NumRetries:       &retries,
+				RoutingStrategy:  strat,
+				RetryPolicy:      map[provider.Class]int{provider.Class(retries & 15): retries},
+			},
+		}
+		r, err := New(cfg, WithClientFactory(fs.factory))
+		if err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("New = %T %v, want *ConfigError", err, err)
+			}
+			return
+		}
+		// A valid router answers every name without panicking.
+		for _, m := range []string{g1, g2, alias, target, fbFrom, fbTo} {
+			_, _ = r.Do(t.Context(), chatReq(m), WithNumRetries(0))
+		}
+	})
+}
