@@ -134,7 +134,7 @@ func (c *Client) buildURLs(base *url.URL) {
 			if ep == provider.EndpointResponses {
 				u.Path = root + "/openai/responses"
 			} else {
-				u.Path = root + "/openai/deployments/" + url.PathEscape(c.route.upstream) + ep.Path()
+				u.Path = root + "/openai/deployments/" + c.route.upstream + ep.Path() // String escapes it
 			}
 			q := u.Query()
 			q.Set("api-version", strings.TrimSpace(c.cfg.APIVersion))
@@ -455,8 +455,8 @@ func (e *timeoutError) Timeout() bool { return true }
 // Is makes errors.Is(err, context.DeadlineExceeded) hold.
 func (e *timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
 
-// errStreamClosed is the cause of a stream's context once Close was called.
-var errStreamClosed = errors.New("openai: stream closed")
+// errStreamClosed is the cause of a stream's context once it was released.
+var errStreamClosed = fmt.Errorf("openai: stream closed: %w", context.Canceled)
 
 // transportErr classifies a failure to send or to read, looking first at
 // why ctx ended: a timeout of this Client, the caller's deadline or the
@@ -464,23 +464,17 @@ var errStreamClosed = errors.New("openai: stream closed")
 func (c *Client) transportErr(ctx context.Context, err error) error {
 	var e *provider.Error
 	if ctx.Err() != nil {
+		// The cause says who ended ctx; err itself only says "canceled".
 		cause := context.Cause(ctx)
 		var te *timeoutError
 		switch {
-		case errors.As(cause, &te):
-			e = &provider.Error{Class: provider.ClassTimeout, Message: te.Error(), Err: cause}
-		case errors.Is(cause, context.DeadlineExceeded):
-			e = &provider.Error{Class: provider.ClassTimeout, Message: "openai: deadline exceeded", Err: cause}
-		case cause == errStreamClosed:
-			e = &provider.Error{Class: provider.ClassCanceled, Message: "openai: stream closed", Err: context.Canceled}
+		case errors.As(cause, &te), errors.Is(cause, context.DeadlineExceeded):
+			e = &provider.Error{Class: provider.ClassTimeout, Err: cause}
 		default:
-			e = &provider.Error{Class: provider.ClassCanceled, Message: "openai: canceled", Err: cause}
+			e = &provider.Error{Class: provider.ClassCanceled, Err: cause}
 		}
 	} else {
 		e = provider.TransportError(err)
-		if e.Message == "" {
-			e.Message = "openai: " + e.Class.String()
-		}
 	}
 	e.Deployment = c.cfg.DeploymentID
 	return e
