@@ -164,10 +164,7 @@ func (a *Attempt) End(now time.Time, o Outcome) {
 
 	err := o.Err
 	class := provider.ClassOf(err)
-	var pe *provider.Error
-	if err != nil {
-		errors.As(err, &pe)
-	}
+	pe := asProviderError(err)
 
 	// Rate-limit headers.
 	hdr := o.Header
@@ -177,7 +174,7 @@ func (a *Attempt) End(now time.Time, o Outcome) {
 	var hint int64 // retry deadline from the upstream, unix ns
 	if len(hdr) > 0 {
 		if s := ratelimit.Parse(hdr, now); s.Known() {
-			d.storeSnapshot(&s)
+			d.storeSnapshot(s)
 			if until, ok := s.ExhaustedUntil(); ok {
 				hint = until.UnixNano()
 			}
@@ -307,4 +304,14 @@ func (d *Deployment) tripLocked(a *Attempt, until int64) {
 	}
 	// Otherwise the breaker is already open, or half-open with a probe in
 	// flight whose outcome decides; the cooldown holds either way.
+}
+
+// asProviderError returns the *provider.Error in err's chain, nil if none.
+// It is apart from End so that the errors.As target escapes only on errors.
+func asProviderError(err error) *provider.Error {
+	var pe *provider.Error
+	if err != nil && errors.As(err, &pe) {
+		return pe
+	}
+	return nil
 }

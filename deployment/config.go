@@ -59,6 +59,9 @@ type Config struct {
 	RPM, TPM int
 	// MaxParallelRequests caps requests in flight; 0 means unlimited.
 	MaxParallelRequests int
+	// Info holds context window and prices; zero fields are defaulted from
+	// provider/models.Lookup(Model).
+	Info ModelInfo
 	// Order is the priority: the lowest order among available deployments
 	// wins; 0 is the default (highest) priority.
 	Order int
@@ -70,10 +73,6 @@ type Config struct {
 	// CooldownTime, when positive, replaces Settings.CooldownTime for this
 	// deployment.
 	CooldownTime time.Duration
-
-	// Info holds context window and prices; zero fields are defaulted from
-	// provider/models.Lookup(Model).
-	Info ModelInfo
 }
 
 // RedactKey returns key in a form safe to print: "" for an empty key, the

@@ -105,3 +105,29 @@ func TestNewCopiesConfig(t *testing.T) {
 		t.Error("the deployment shares the caller's tags or headers")
 	}
 }
+
+func TestModelInfoDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		cfg   deployment.Config
+		check func(deployment.ModelInfo) bool
+	}{
+		{"known model filled", deployment.Config{Model: "openai/gpt-4o"}, func(i deployment.ModelInfo) bool {
+			return i.MaxInputTokens >= 100_000 && i.InputCostPerToken > 0 && i.OutputCostPerToken > i.InputCostPerToken
+		}},
+		{"config wins field by field", deployment.Config{Model: "gpt-4o", Info: deployment.ModelInfo{MaxInputTokens: 1000}}, func(i deployment.ModelInfo) bool {
+			return i.MaxInputTokens == 1000 && i.InputCostPerToken > 0
+		}},
+		{"unknown model untouched", deployment.Config{Model: "my-server/llama-local", Info: deployment.ModelInfo{OutputCostPerToken: 1e-9}}, func(i deployment.ModelInfo) bool {
+			return i == deployment.ModelInfo{OutputCostPerToken: 1e-9}
+		}},
+	} {
+		d, err := deployment.New(tc.cfg, nil, deployment.Settings{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !tc.check(d.Config().Info) {
+			t.Errorf("%s: Info = %+v", tc.name, d.Config().Info)
+		}
+	}
+}

@@ -22,41 +22,49 @@ import (
 // Latency, TTFT, Snapshot, Headroom, Available, CooldownUntil, ReadyAt) are
 // atomic loads and arithmetic: they take no lock and allocate nothing.
 type Deployment struct {
+	// The fields read on the pick path are laid out for few cache lines per
+	// candidate (the struct's size class is a multiple of 64 bytes, so its
+	// offsets are line offsets): the call counters and latency averages in
+	// the first line, Config's routing fields (Weight to Info) in the
+	// fourth, the rate-limit state in the sixth. A test pins the offsets.
+
+	inFlight      atomic.Int64
+	latency       ewma         // non-streaming calls
+	ttft          ewma         // streaming calls: time to first token
+	cooldownUntil atomic.Int64 // unix ns; 0 = none
+
+	cfg Config // immutable after New
+	_   [8]byte
+
+	exhaustedUntil atomic.Int64 // unix ns the upstream's budget is empty until; 0 = none
+	// Breaker state mirrored from gobreaker's OnStateChange for lock-free
+	// reads.
+	state atomic.Int32 // gobreaker.State
+	probe atomic.Bool  // a half-open probe is in flight
+	// Upstream rate-limit state: the latest snapshot (with its budgets
+	// prepared for the pick path), and the requests and estimated tokens
+	// this router began since it was stored.
+	up        atomic.Pointer[upstream]
+	sinceReq  atomic.Int64
+	sinceTok  atomic.Int64
+	reqMirror bucketMirror // lock-free view of limiter's request bucket
+	tokMirror bucketMirror // and of its token bucket
+	// gen counts breaker state changes, so that outcomes of calls begun
+	// before a change are dropped.
+	gen atomic.Uint64
+
+	// The largest remaining counts ever seen: the limit's stand-in when the
+	// upstream sends remaining counts only.
+	peakReq atomic.Int64
+	peakTok atomic.Int64
+
 	// immutable after New
-	cfg      Config
 	client   provider.Client
 	set      Settings
 	cooldown time.Duration // Config.CooldownTime, else Settings.CooldownTime
 	ownCD    bool          // Config.CooldownTime was set: it wins over retry hints
 	cb       *gobreaker.TwoStepCircuitBreaker[struct{}]
 	limiter  *ratelimit.Limiter // nil when neither RPM nor TPM is set
-
-	inFlight atomic.Int64
-	latency  ewma // non-streaming calls
-	ttft     ewma // streaming calls: time to first token
-
-	// Cooldown and upstream exhaustion deadlines, unix nanoseconds, 0 = none.
-	cooldownUntil  atomic.Int64
-	exhaustedUntil atomic.Int64
-
-	// Upstream rate-limit state: the latest snapshot, the requests and
-	// estimated tokens this router began since it was stored, and the
-	// largest remaining counts ever seen (the limit's stand-in when the
-	// upstream sends remaining counts only).
-	snap      atomic.Pointer[ratelimit.Snapshot]
-	sinceReq  atomic.Int64
-	sinceTok  atomic.Int64
-	peakReq   atomic.Int64
-	peakTok   atomic.Int64
-	reqMirror bucketMirror // lock-free view of limiter's request bucket
-	tokMirror bucketMirror // and of its token bucket
-
-	// Breaker state mirrored from gobreaker's OnStateChange for lock-free
-	// reads; gen counts state changes, so that outcomes of calls begun
-	// before a change are dropped.
-	state atomic.Int32 // gobreaker.State
-	gen   atomic.Uint64
-	probe atomic.Bool // a half-open probe is in flight
 
 	mu    sync.Mutex // serialises failure accounting and trips
 	fails []int64    // guarded by mu: failure times (unix ns) in the window, oldest first
@@ -153,10 +161,27 @@ func (d *Deployment) TTFT() time.Duration { return d.ttft.load() }
 // TTFTAt returns when TTFT last got a sample, the zero Time if never.
 func (d *Deployment) TTFTAt() time.Time { return d.ttft.sampledAt() }
 
+// LatencyFor returns what latency-based routing needs in one call: the
+// average for a call of the given kind (TTFT for streams, Latency
+// otherwise), 0 when never measured, and the time since its latest sample
+// at now.
+func (d *Deployment) LatencyFor(now time.Time, stream bool) (avg, age time.Duration) {
+	e := &d.latency
+	if stream {
+		e = &d.ttft
+	}
+	return time.Duration(e.avg.Load()), time.Duration(now.UnixNano() - e.at.Load())
+}
+
 // Snapshot returns the latest rate-limit snapshot read from this
 // deployment's response headers, nil when none has been seen. The snapshot
 // must not be modified.
-func (d *Deployment) Snapshot() *ratelimit.Snapshot { return d.snap.Load() }
+func (d *Deployment) Snapshot() *ratelimit.Snapshot {
+	if u := d.up.Load(); u != nil {
+		return &u.snap
+	}
+	return nil
+}
 
 // CooldownUntil returns the end of the latest cooldown, the zero Time when
 // there has been none. The deployment is cooling down while now is before it.
@@ -202,13 +227,11 @@ func (d *Deployment) check(now int64, ctxTokens, budget int) Reason {
 	if d.upstreamExhausted(now, budget) {
 		return ReasonExhausted
 	}
-	if d.limiter != nil {
-		if d.cfg.RPM > 0 && d.reqMirror.left(now, d.cfg.RPM) < 1 {
-			return ReasonRPM
-		}
-		if d.cfg.TPM > 0 && budget > 0 && d.tokMirror.left(now, d.cfg.TPM) < float64(budget) {
-			return ReasonTPM
-		}
+	if d.cfg.RPM > 0 && d.reqMirror.frac(now)*float64(d.cfg.RPM) < 1 {
+		return ReasonRPM
+	}
+	if d.cfg.TPM > 0 && budget > 0 && d.tokMirror.frac(now)*float64(d.cfg.TPM) < float64(budget) {
+		return ReasonTPM
 	}
 	if m := d.cfg.MaxParallelRequests; m > 0 && d.inFlight.Load() >= int64(m) {
 		return ReasonParallel
@@ -220,10 +243,11 @@ func (d *Deployment) check(now int64, ctxTokens, budget int) Reason {
 // budget left at now: the smallest of
 //
 //   - the upstream's request and token budgets from the latest snapshot,
-//     projected forward to now (buckets refill linearly until their reset),
-//     minus the requests and estimated tokens this router began since the
-//     snapshot was observed, over the limit (or, when the upstream sends no
-//     limit, the largest remaining count seen);
+//     projected forward to now (buckets refill linearly until their reset,
+//     as ratelimit.Snapshot.RequestsLeftAt), minus the requests and
+//     estimated tokens this router began since the snapshot was observed,
+//     over the limit (or, when the upstream sends no limit, the largest
+//     remaining count seen);
 //   - the local rpm and tpm buckets of Config.RPM and Config.TPM.
 //
 // It is 0 while the headers say the key is exhausted, and 1 when nothing is
@@ -234,39 +258,40 @@ func (d *Deployment) Headroom(now time.Time) float64 {
 		return 0
 	}
 	h := 1.0
-	if s := d.liveSnapshot(now); s != nil {
-		h = min(h,
-			fraction(s.RequestsLeftAt(now), d.sinceReq.Load(), s.LimitRequests, d.peakReq.Load()),
-			fraction(s.TokensLeftAt(now), d.sinceTok.Load(), s.LimitTokens, d.peakTok.Load()))
-	}
-	if d.limiter != nil {
-		if d.cfg.RPM > 0 {
-			h = min(h, d.reqMirror.left(n, d.cfg.RPM)/float64(d.cfg.RPM))
+	if u := d.up.Load(); u != nil && n < u.horizon {
+		el := n - u.obs
+		if u.req.remaining >= 0 {
+			h = u.req.fraction(el, d.sinceReq.Load(), &d.peakReq)
 		}
-		if d.cfg.TPM > 0 {
-			h = min(h, d.tokMirror.left(n, d.cfg.TPM)/float64(d.cfg.TPM))
+		if u.tok.remaining >= 0 {
+			if f := u.tok.fraction(el, d.sinceTok.Load(), &d.peakTok); f < h {
+				h = f
+			}
 		}
 	}
-	return max(h, 0)
+	if d.cfg.RPM > 0 {
+		if f := d.reqMirror.frac(n); f < h {
+			h = f
+		}
+	}
+	if d.cfg.TPM > 0 {
+		if f := d.tokMirror.frac(n); f < h {
+			h = f
+		}
+	}
+	return h
 }
 
-// fraction returns (left - since) / limit clamped to [0, 1], with peak
-// standing in for an unknown limit; 1 when left is Unknown.
-func fraction(left, since, limit, peak int64) float64 {
-	if left < 0 {
-		return 1
-	}
-	if limit <= 0 {
-		limit = peak
-	}
-	if limit <= 0 {
-		if left-since > 0 {
-			return 1
-		}
+// clamp01 clamps f to [0, 1]. Unlike the min and max builtins it need not
+// care for NaN and signed zeros, which makes it cheaper on the pick path.
+func clamp01(f float64) float64 {
+	if f < 0 {
 		return 0
 	}
-	f := float64(left-since) / float64(limit)
-	return min(max(f, 0), 1)
+	if f > 1 {
+		return 1
+	}
+	return f
 }
 
 // upstreamExhausted reports whether the upstream's headers, projected to
@@ -276,50 +301,120 @@ func (d *Deployment) upstreamExhausted(now int64, budget int) bool {
 	if now < d.exhaustedUntil.Load() {
 		return true
 	}
-	s := d.snap.Load()
-	if s == nil {
+	u := d.up.Load()
+	if u == nil || now >= u.horizon {
 		return false
 	}
-	t := time.Unix(0, now)
-	if !live(s, t) {
-		return false
-	}
-	if left := s.RequestsLeftAt(t); left >= 0 && left-d.sinceReq.Load() < 1 {
+	el := now - u.obs
+	if left := u.req.leftAt(el); left >= 0 && left-d.sinceReq.Load() < 1 {
 		return true
 	}
-	if left := s.TokensLeftAt(t); left >= 0 && left-d.sinceTok.Load() < int64(max(budget, 1)) {
+	if left := u.tok.leftAt(el); left >= 0 && left-d.sinceTok.Load() < int64(max(budget, 1)) {
 		return true
 	}
 	return false
 }
 
-// liveSnapshot returns the latest snapshot if it still says something
-// about now.
-func (d *Deployment) liveSnapshot(now time.Time) *ratelimit.Snapshot {
-	s := d.snap.Load()
-	if s == nil || !live(s, now) {
-		return nil
-	}
-	return s
+// upstream is one snapshot with its budgets prepared for the pick path:
+// integer nanoseconds instead of time.Time, and the refill rates divided
+// out.
+type upstream struct {
+	obs      int64 // snap.ObservedAt, unix ns
+	horizon  int64 // unix ns after which the snapshot says nothing
+	req, tok budget
+	snap     ratelimit.Snapshot
 }
 
-// live reports whether s still describes now: until both budgets have
-// fully reset (or, with no reset times, for ratelimit.AssumedWindow). After
-// that the counts of requests since the snapshot no longer mean anything.
-func live(s *ratelimit.Snapshot, now time.Time) bool {
-	horizon := max(s.ResetRequests, s.ResetTokens, ratelimit.AssumedWindow)
-	return now.Sub(s.ObservedAt) < horizon
+func newUpstream(s ratelimit.Snapshot) *upstream {
+	u := &upstream{
+		snap: s,
+		obs:  s.ObservedAt.UnixNano(),
+		req:  newBudget(s.LimitRequests, s.RemainingRequests, s.ResetRequests),
+		tok:  newBudget(s.LimitTokens, s.RemainingTokens, s.ResetTokens),
+	}
+	// After both budgets have fully reset (or, with no reset times, after
+	// ratelimit.AssumedWindow) the counts of calls since the snapshot no
+	// longer mean anything.
+	u.horizon = u.obs + int64(max(s.ResetRequests, s.ResetTokens, ratelimit.AssumedWindow))
+	return u
+}
+
+// budget is one of a snapshot's two budgets.
+type budget struct {
+	limit, remaining int64   // ratelimit.Unknown (-1) when not sent
+	reset            int64   // ns; < 0 when not sent
+	rate             float64 // refill per ns towards limit; 0 when it cannot grow
+	inv              float64 // 1/limit; 0 when the limit is unknown
+}
+
+func newBudget(limit, remaining int64, reset time.Duration) budget {
+	b := budget{limit: limit, remaining: remaining, reset: int64(reset)}
+	if limit > 0 {
+		b.inv = 1 / float64(limit)
+	}
+	if reset > 0 && limit > remaining && remaining >= 0 {
+		b.rate = float64(limit-remaining) / float64(reset)
+	}
+	return b
+}
+
+// leftAt projects the budget el nanoseconds after its observation, exactly
+// as ratelimit.Snapshot.RequestsLeftAt does (a test pins the two
+// together), without time.Time arithmetic.
+func (b *budget) leftAt(el int64) int64 {
+	switch {
+	case b.remaining < 0:
+		return ratelimit.Unknown
+	case el <= 0:
+		return b.remaining
+	case b.reset < 0:
+		if el < int64(ratelimit.AssumedWindow) {
+			return b.remaining
+		}
+		return ratelimit.Unknown
+	case el >= b.reset:
+		if b.limit < 0 {
+			return ratelimit.Unknown
+		}
+		return b.limit
+	case b.rate == 0:
+		return b.remaining
+	}
+	return min(b.remaining+int64(b.rate*float64(el)), b.limit)
+}
+
+// fraction returns (left - since) / limit clamped to [0, 1], with the
+// peak remaining count standing in for an unknown limit; 1 when nothing is
+// known.
+func (b *budget) fraction(el, since int64, peakOf *atomic.Int64) float64 {
+	left := b.leftAt(el)
+	if left < 0 {
+		return 1
+	}
+	inv := b.inv
+	if inv == 0 {
+		peak := peakOf.Load()
+		if peak <= 0 {
+			if left-since > 0 {
+				return 1
+			}
+			return 0
+		}
+		inv = 1 / float64(peak)
+	}
+	return clamp01(float64(left-since) * inv)
 }
 
 // storeSnapshot keeps s as the latest snapshot unless a newer one is
 // already stored, and restarts the counts of traffic since.
-func (d *Deployment) storeSnapshot(s *ratelimit.Snapshot) {
+func (d *Deployment) storeSnapshot(s ratelimit.Snapshot) {
+	u := newUpstream(s)
 	for {
-		cur := d.snap.Load()
-		if cur != nil && cur.ObservedAt.After(s.ObservedAt) {
+		cur := d.up.Load()
+		if cur != nil && cur.obs > u.obs {
 			return
 		}
-		if d.snap.CompareAndSwap(cur, s) {
+		if d.up.CompareAndSwap(cur, u) {
 			break
 		}
 	}
@@ -356,10 +451,9 @@ func unixTime(n int64) time.Time {
 // refresh it after each change of the limiter.
 type bucketMirror struct{ empty atomic.Int64 }
 
-// left returns the tokens in a bucket of burst b at now.
-func (m *bucketMirror) left(now int64, b int) float64 {
-	f := float64(now-m.empty.Load()) / float64(time.Minute)
-	return min(max(f, 0), 1) * float64(b)
+// frac returns the fraction of the bucket full at now.
+func (m *bucketMirror) frac(now int64) float64 {
+	return clamp01(float64(now-m.empty.Load()) * (1 / float64(time.Minute)))
 }
 
 // set records that the bucket was a fraction f full at now.

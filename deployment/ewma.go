@@ -7,8 +7,8 @@ import (
 )
 
 // ewma is a lock-free exponentially weighted moving average of durations.
-// It stores the average in nanoseconds as float64 bits, 0 meaning "never
-// measured", and the time of the latest sample.
+// It stores the average in whole nanoseconds, 0 meaning "never measured",
+// and the time of the latest sample.
 //
 // The weight of the old average is (1-alpha), halved again for every
 // halfLife that passed since the previous sample. Under steady traffic it is
@@ -16,13 +16,13 @@ import (
 // average, so one slow outlier followed by silence does not mark a
 // deployment as slow for ever.
 type ewma struct {
-	bits atomic.Uint64 // float64 nanoseconds; 0 = never measured
-	at   atomic.Int64  // unix nanoseconds of the latest sample; 0 = never
+	avg atomic.Int64 // nanoseconds; 0 = never measured
+	at  atomic.Int64 // unix nanoseconds of the latest sample; 0 = never
 }
 
 // load returns the average, 0 when never measured.
 func (e *ewma) load() time.Duration {
-	return time.Duration(math.Float64frombits(e.bits.Load()))
+	return time.Duration(e.avg.Load())
 }
 
 // sampledAt returns the time of the latest sample, the zero Time if none.
@@ -41,8 +41,8 @@ func (e *ewma) add(now time.Time, sample time.Duration, alpha float64, halfLife 
 	nowN := now.UnixNano()
 	s := float64(sample)
 	for {
-		old := e.bits.Load()
-		v := math.Float64frombits(old)
+		old := e.avg.Load()
+		v := float64(old)
 		nv := s
 		if old != 0 {
 			keep := 1 - alpha
@@ -51,10 +51,11 @@ func (e *ewma) add(now time.Time, sample time.Duration, alpha float64, halfLife 
 			}
 			nv = keep*v + (1-keep)*s
 		}
-		if nv < 1 || math.IsNaN(nv) {
-			nv = 1
+		n := int64(1) // keep 0 for "never measured"
+		if nv >= 1 && nv < math.MaxInt64/2 {
+			n = int64(nv + 0.5)
 		}
-		if e.bits.CompareAndSwap(old, math.Float64bits(nv)) {
+		if e.avg.CompareAndSwap(old, n) {
 			break
 		}
 	}

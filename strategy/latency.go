@@ -68,17 +68,22 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	if info == nil {
 		info = &noInfo
 	}
-	now := info.Now.UnixNano()
+	now := info.Now
 	rng := local(s.rnd.uint64())
 	if s.buffer == 0 {
 		best, pick := 0.0, -1
 		var ties uint64
 		for i, d := range cands {
-			v := s.effective(d, now, info.Stream)
+			// effective, by hand: this loop is the hot path.
+			v, age := d.LatencyFor(now, info.Stream)
+			e := float64(v)
+			if v == 0 || age >= s.ttl {
+				e = s.unfresh(d, v)
+			}
 			switch {
-			case pick < 0 || v < best:
-				best, pick, ties = v, i, 1
-			case v == best:
+			case pick < 0 || e < best:
+				best, pick, ties = e, i, 1
+			case e == best:
 				ties++
 				if rng.chosen(ties) {
 					pick = i
@@ -89,7 +94,9 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	}
 	best := math.Inf(1)
 	for _, d := range cands {
-		best = min(best, s.effective(d, now, info.Stream))
+		if e := s.effective(d, now, info.Stream); e < best {
+			best = e
+		}
 	}
 	limit := best * (1 + s.buffer)
 	pick := 0
@@ -106,18 +113,18 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 }
 
 // effective returns the latency d counts with, in nanoseconds.
-func (s *Latency) effective(d *deployment.Deployment, now int64, stream bool) float64 {
-	var v time.Duration
-	var at time.Time
-	if stream {
-		v, at = d.TTFT(), d.TTFTAt()
-	} else {
-		v, at = d.Latency(), d.LatencyAt()
-	}
-	fresh := v > 0 && now-at.UnixNano() < int64(s.ttl)
-	switch {
-	case fresh:
+func (s *Latency) effective(d *deployment.Deployment, now time.Time, stream bool) float64 {
+	v, age := d.LatencyFor(now, stream)
+	if v > 0 && age < s.ttl {
 		return float64(v)
+	}
+	return s.unfresh(d, v)
+}
+
+// unfresh returns the latency a deployment without a fresh sample counts
+// with, given its old average v (0 if never measured).
+func (s *Latency) unfresh(d *deployment.Deployment, v time.Duration) float64 {
+	switch {
 	case d.InFlight() == 0:
 		return 0 // never measured or stale: explore it, one call at a time
 	case v > 0:

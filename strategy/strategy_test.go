@@ -20,7 +20,7 @@ var t0 = time.Date(2025, 3, 4, 5, 6, 7, 0, time.UTC)
 func dep(t testing.TB, cfg deployment.Config) *deployment.Deployment {
 	t.Helper()
 	if cfg.Model == "" {
-		cfg.Model = "openai/gpt-4o"
+		cfg.Model = "my-server/unknown-model" // not in provider/models: no defaults
 	}
 	if cfg.ID == "" {
 		cfg.ID = fmt.Sprintf("d%p", &cfg)
