@@ -35,13 +35,49 @@ type memWindow struct {
 	u   Usage
 }
 
+// windows holds the counts of the two latest usage windows, window i in
+// slot i&1.
+type windows [2]memWindow
+
+// get returns window i's counts.
+func (ws *windows) get(i int64) Usage {
+	if s := ws[i&1]; s.idx == i {
+		return s.u
+	}
+	return Usage{}
+}
+
+// estimate returns the sliding-window estimate at w.
+func (ws *windows) estimate(w Window) Usage {
+	i := w.Index()
+	cur, prev, wt := ws.get(i), ws.get(i-1), w.prevWeight()
+	return Usage{Requests: estimate(cur.Requests, prev.Requests, wt), Tokens: estimate(cur.Tokens, prev.Tokens, wt)}
+}
+
+// add adds u to window i unless a newer window already took its slot.
+func (ws *windows) add(i int64, u Usage) {
+	if u == (Usage{}) {
+		return
+	}
+	s := &ws[i&1]
+	switch {
+	case s.idx == i:
+	case s.idx < i || s.u == (Usage{}):
+		*s = memWindow{idx: i}
+	default:
+		return // a late write to a window that is gone
+	}
+	s.u.Requests += u.Requests
+	s.u.Tokens += u.Tokens
+}
+
 type memInFlight struct {
 	n  int64
 	at time.Time
 }
 
 type memDep struct {
-	win      [2]memWindow // slot idx&1
+	win      windows
 	snap     ratelimit.Snapshot
 	hasSnap  bool
 	snapExp  time.Time
@@ -115,34 +151,15 @@ func (m *MemoryStore) sweep(now, at time.Time) {
 	}
 }
 
-func (d *memDep) usage(w Window) Usage {
-	i := w.Index()
-	var cur, prev Usage
-	if s := d.win[i&1]; s.idx == i {
-		cur = s.u
-	}
-	if s := d.win[(i-1)&1]; s.idx == i-1 {
-		prev = s.u
-	}
-	wt := w.prevWeight()
-	return Usage{Requests: estimate(cur.Requests, prev.Requests, wt), Tokens: estimate(cur.Tokens, prev.Tokens, wt)}
-}
+func (d *memDep) usage(w Window) Usage { return d.win.estimate(w) }
 
-// add adds u to window i unless a newer window already took its slot.
+// add adds u to window i; like the Redis script, stored counts never go
+// below zero.
 func (d *memDep) add(i int64, u Usage) {
-	if u == (Usage{}) {
-		return
+	d.win.add(i, u)
+	if s := &d.win[i&1]; s.idx == i {
+		s.u.Requests, s.u.Tokens = max(s.u.Requests, 0), max(s.u.Tokens, 0)
 	}
-	s := &d.win[i&1]
-	switch {
-	case s.idx == i:
-	case s.idx < i || s.u == (Usage{}):
-		*s = memWindow{idx: i}
-	default:
-		return // a late write to a window that is gone
-	}
-	s.u.Requests += u.Requests
-	s.u.Tokens += u.Tokens
 }
 
 // TryReserve implements [Store].
@@ -161,7 +178,9 @@ func (m *MemoryStore) Lease(ctx context.Context, id string, w Window, want, min 
 	d := m.dep(id)
 	u := d.usage(w)
 	g := grant(u, want, lim)
-	if g.Requests < min.Requests || g.Tokens < min.Tokens {
+	if g.Requests < min.Requests || g.Tokens < min.Tokens || d.win[w.Index()&1].idx > w.Index() {
+		// Refused, or asked for a window older than one already
+		// counted (a caller whose clock runs behind): nothing granted.
 		return Usage{}, u, nil
 	}
 	d.add(w.Index(), g)
@@ -228,13 +247,18 @@ func (d *memDep) cooldown(storeNow time.Time) Cooldown {
 // Sync implements [Store].
 func (m *MemoryStore) Sync(ctx context.Context, w Window, ops []SyncOp) error {
 	if !m.lock(w.At) {
-		return &StoreError{Op: "sync", Err: ErrClosed}
+		err := &StoreError{Op: "sync", Err: ErrClosed}
+		for k := range ops {
+			ops[k].Err = err
+		}
+		return err
 	}
 	defer m.mu.Unlock()
 	now := m.now()
 	i := w.Index()
 	for k := range ops {
 		op := &ops[k]
+		op.Err = nil
 		d := m.dep(op.ID)
 		d.add(i-1, op.IncrPrev)
 		d.add(i, op.Incr)

@@ -62,10 +62,6 @@ type RedisConfig struct {
 	// PoolSize is the connection pool size per node; zero means go-redis's
 	// default (10 per CPU).
 	PoolSize int
-	// MaxRetries is how often go-redis retries a command that failed on a
-	// network error (a pooled connection broken by a Redis restart);
-	// zero means 1, negative means never.
-	MaxRetries int
 }
 
 // String describes the configuration without the password.
@@ -152,16 +148,15 @@ func (c RedisConfig) universalOptions() (*redis.UniversalOptions, error) {
 		t = time.Second
 	}
 	o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolTimeout = t, t, t, t
+	// One dial attempt per command: while Redis is down, go-redis's own
+	// retries (5 by default, 100 ms apart) only add waiting and log lines.
+	o.DialerRetries, o.DialerRetryTimeout = 1, 10*time.Millisecond
 	o.ContextTimeoutEnabled = true // the Syncer's short per-call deadlines must reach the socket
 	o.PoolSize = c.PoolSize
-	switch {
-	case c.MaxRetries == 0:
-		o.MaxRetries = 1
-	case c.MaxRetries < 0:
-		o.MaxRetries = -1
-	default:
-		o.MaxRetries = c.MaxRetries
-	}
+	// The scripts add to counters: a command that timed out may have run,
+	// and running it again would count twice. The Syncer recovers from a
+	// failed call by itself.
+	o.MaxRetries = -1
 	return o, nil
 }
 
@@ -344,7 +339,9 @@ func (s *RedisStore) sync(ctx context.Context, name string, w Window, ops []Sync
 	wt := w.prevWeight()
 	var firstErr error
 	for i, c := range cmds {
-		if err := s.readSync(c, wt, &ops[i]); err != nil && firstErr == nil {
+		err := s.readSync(c, wt, &ops[i])
+		ops[i].Err = err
+		if err != nil && firstErr == nil {
 			firstErr = err
 		}
 	}

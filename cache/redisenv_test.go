@@ -36,7 +36,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func newMini(t testing.TB) (*RedisStore, *miniredis.Miniredis) {
 	t.Helper()
 	mr := miniredis.RunT(t)
-	s, err := NewRedis(RedisConfig{Addr: mr.Addr(), Timeout: time.Second})
+	s, err := NewRedis(RedisConfig{Addr: mr.Addr(), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func cleanupPrefix(t testing.TB, c redis.UniversalClient, prefix string) {
 
 // cmdCounter is a go-redis hook counting round trips: one per command sent
 // alone, one per pipeline.
-type cmdCounter struct{ rtt, cmds atomic.Int64 }
+type cmdCounter struct{ rtt, cmds, leases atomic.Int64 }
 
 func (c *cmdCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
 
@@ -105,6 +105,9 @@ func (c *cmdCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		c.rtt.Add(1)
 		c.cmds.Add(1)
+		if a := cmd.Args(); len(a) > 1 && (a[1] == reserveScript.Hash() || cmd.Name() == "eval") {
+			c.leases.Add(1)
+		}
 		return next(ctx, cmd)
 	}
 }
@@ -116,4 +119,3 @@ func (c *cmdCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 		return next(ctx, cmds)
 	}
 }
-

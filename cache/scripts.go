@@ -37,10 +37,10 @@ return {gr, gt, er + gr, et + gt}
 //
 // KEYS: current window, previous window, snapshot, cooldown, in-flight hash.
 // ARGV: incr_r, incr_t, incr_prev_r, incr_prev_t, usage_ttl_ms,
-// snapshot ('' for none), snapshot_ttl_ms, cooldown ('' for none),
-// cooldown_ttl_ms, replica ('' for none), in_flight, now_ms, in_flight_ttl_ms.
+// snapshot (empty for none), snapshot_ttl_ms, cooldown (empty for none),
+// cooldown_ttl_ms, replica (empty for none), in_flight, now_ms, in_flight_ttl_ms.
 // Returns {cur_r, cur_t, prev_r, prev_t, snapshot, cooldown, in_flight_sum};
-// snapshot and cooldown are '' when absent.
+// snapshot and cooldown are empty when absent.
 var syncScript = redis.NewScript(`
 local function incr(k, r, t, ttl)
   if r == 0 and t == 0 then return end

@@ -72,6 +72,9 @@ type SyncOp struct {
 	// SharedInFlight is the sum of every replica's fresh in-flight count,
 	// this one's included.
 	SharedInFlight int64
+	// Err is set when this op failed; Sync then returns an error too. The
+	// pushes of an op without Err were applied.
+	Err error
 }
 
 // InFlightTTL is how long a replica's published in-flight count counts
@@ -102,7 +105,10 @@ type Store interface {
 	// returns the one in force. now is used to compute the key's TTL.
 	SetCooldown(ctx context.Context, id string, now time.Time, c Cooldown) (Cooldown, error)
 	// Sync applies every op's pushes and fills in its results, in one round
-	// trip where the backend allows it. With no ops it checks that the Store
+	// trip where the backend allows it. When it returns an error, the ops
+	// whose Err is nil were applied and the others were not (a network
+	// failure can leave that unknown: pushing again then counts usage twice,
+	// which errs on the safe side). With no ops it checks that the Store
 	// answers.
 	Sync(ctx context.Context, w Window, ops []SyncOp) error
 	// Close releases the Store's resources.
