@@ -3,13 +3,13 @@ package openai
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +34,7 @@ type Client struct {
 	urls      [numEndpoints]string
 	header    http.Header // sent with every request
 	timeout   time.Duration
+	doCause   *timeoutError // the cause of a Do that ran out of timeout
 	streamTO  time.Duration
 	maxBody   int64
 	now       func() time.Time
@@ -114,6 +115,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if c.streamTO == 0 {
 		c.streamTO = c.timeout
 	}
+	c.doCause = &timeoutError{what: "no complete answer", d: c.timeout}
 	c.buildURLs(base)
 	c.buildHeader()
 	for _, o := range opts {
@@ -290,11 +292,11 @@ func (c *Client) Do(ctx context.Context, req *provider.Request) (*provider.Respo
 	if err != nil {
 		return nil, err
 	}
-	d := c.timeout
-	if req.Timeout > 0 {
-		d = req.Timeout
+	d, cause := c.timeout, c.doCause
+	if req.Timeout > 0 && req.Timeout != d {
+		d, cause = req.Timeout, &timeoutError{what: "no complete answer", d: req.Timeout}
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, d, &timeoutError{what: "no complete answer", d: d})
+	ctx, cancel := context.WithTimeoutCause(ctx, d, cause)
 	defer cancel()
 	hr, err := c.newHTTPRequest(ctx, p, req.Header)
 	if err != nil {
@@ -395,47 +397,89 @@ func isJSON(h http.Header) bool {
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
 }
 
-// usageJSON is the union of the usage objects of every endpoint: chat,
-// completions and embeddings count prompt/completion tokens, the Responses
-// API (and new transcription models) input/output tokens.
-type usageJSON struct {
-	PromptTokens            int          `json:"prompt_tokens"`
-	CompletionTokens        int          `json:"completion_tokens"`
-	InputTokens             int          `json:"input_tokens"`
-	OutputTokens            int          `json:"output_tokens"`
-	TotalTokens             int          `json:"total_tokens"`
-	PromptTokensDetails     tokenDetails `json:"prompt_tokens_details"`
-	CompletionTokensDetails tokenDetails `json:"completion_tokens_details"`
-	InputTokensDetails      tokenDetails `json:"input_tokens_details"`
-	OutputTokensDetails     tokenDetails `json:"output_tokens_details"`
-}
-
-type tokenDetails struct {
-	CachedTokens    int `json:"cached_tokens"`
-	ReasoningTokens int `json:"reasoning_tokens"`
-}
-
-// parseUsage decodes a raw usage object; absent, null or malformed usage is
-// zero (usage informs accounting, it never fails a call).
+// parseUsage reads a raw usage object: chat, completions and embeddings
+// count prompt/completion tokens, the Responses API (and new transcription
+// models) input/output tokens, with cached and reasoning tokens in their
+// *_details objects. It walks the object with the scanner rather than
+// encoding/json, so reading usage costs no allocation. Absent, null or
+// malformed usage is zero: usage informs accounting, it never fails a
+// call.
 func parseUsage(raw []byte) provider.Usage {
 	if isNull(raw) || raw[0] != '{' {
 		return provider.Usage{}
 	}
-	var u usageJSON
-	if json.Unmarshal(raw, &u) != nil {
+	var prompt, completion, input, output, total, cachedP, cachedI, reasonC, reasonO int
+	it := newObjIter(raw)
+	for it.next() {
+		v := it.value()
+		switch it.keyString() {
+		case "prompt_tokens":
+			prompt = jsonInt(v)
+		case "completion_tokens":
+			completion = jsonInt(v)
+		case "input_tokens":
+			input = jsonInt(v)
+		case "output_tokens":
+			output = jsonInt(v)
+		case "total_tokens":
+			total = jsonInt(v)
+		case "prompt_tokens_details":
+			cachedP = detailInt(v, "cached_tokens")
+		case "input_tokens_details":
+			cachedI = detailInt(v, "cached_tokens")
+		case "completion_tokens_details":
+			reasonC = detailInt(v, "reasoning_tokens")
+		case "output_tokens_details":
+			reasonO = detailInt(v, "reasoning_tokens")
+		}
+	}
+	if it.done() != nil {
 		return provider.Usage{}
 	}
-	out := provider.Usage{
-		PromptTokens:     u.PromptTokens + u.InputTokens,
-		CompletionTokens: u.CompletionTokens + u.OutputTokens,
-		TotalTokens:      u.TotalTokens,
-		CachedTokens:     u.PromptTokensDetails.CachedTokens + u.InputTokensDetails.CachedTokens,
-		ReasoningTokens:  u.CompletionTokensDetails.ReasoningTokens + u.OutputTokensDetails.ReasoningTokens,
+	u := provider.Usage{
+		PromptTokens:     prompt + input,
+		CompletionTokens: completion + output,
+		TotalTokens:      total,
+		CachedTokens:     cachedP + cachedI,
+		ReasoningTokens:  reasonC + reasonO,
 	}
-	if out.TotalTokens == 0 {
-		out.TotalTokens = out.PromptTokens + out.CompletionTokens
+	if u.TotalTokens == 0 {
+		u.TotalTokens = u.PromptTokens + u.CompletionTokens
 	}
-	return out
+	return u
+}
+
+// detailInt returns the integer member name of the object v, 0 if absent.
+func detailInt(v []byte, name string) int {
+	n := 0
+	it := newObjIter(v)
+	for it.next() {
+		if it.keyIs(name) {
+			n = jsonInt(it.value())
+		}
+	}
+	return n
+}
+
+// jsonInt reads a JSON number as a non-negative int: digits, or a number
+// with a fraction or exponent when it is integral ("12.0", "1e3"). Anything
+// else is 0.
+func jsonInt(v []byte) int {
+	n := 0
+	for i, c := range v {
+		if c < '0' || c > '9' {
+			f, err := strconv.ParseFloat(string(v), 64)
+			if err != nil || f < 0 || f > 1<<53 || f != float64(int64(f)) || i == 0 && c != '.' && c == '-' {
+				return 0
+			}
+			return int(f)
+		}
+		n = n*10 + int(c-'0')
+		if n > 1<<53 {
+			return 0
+		}
+	}
+	return n
 }
 
 // timeoutError is the cause of a context the Client cancels for a timeout.

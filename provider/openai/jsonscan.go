@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 )
 
 // This file holds a small scanner over the top level of a JSON object. The
@@ -30,6 +29,7 @@ type objIter struct {
 	// key holds escapes, and the span of its value.
 	key        []byte
 	keyEscaped bool
+	ks, ke     int // the key's span, quotes included
 	vs, ve     int
 
 	first bool
@@ -92,6 +92,7 @@ func (it *objIter) next() bool {
 		return false
 	}
 	it.key, it.keyEscaped = b[i+1:end-1], esc
+	it.ks, it.ke = i, end
 	i = skipWS(b, end)
 	if i >= len(b) || b[i] != ':' {
 		it.err = syntaxAt(b, i, "':'")
@@ -126,17 +127,32 @@ func (it *objIter) done() error {
 // keyIs reports whether the current key equals name, unescaping the key
 // when it holds escapes ("mod\u0065l" is "model").
 func (it *objIter) keyIs(name string) bool {
-	if !it.keyEscaped {
-		return string(it.key) == name
+	if it.keyEscaped {
+		return it.unescapedKey() == name
 	}
-	s, err := strconv.Unquote(`"` + string(it.key) + `"`)
-	if err != nil {
-		// JSON escapes strconv does not know (\/): fall back to json.
-		if json.Unmarshal(append(append([]byte{'"'}, it.key...), '"'), &s) != nil {
-			return false
-		}
+	return string(it.key) == name
+}
+
+// keyString returns the current key, unescaped. It is small enough to be
+// inlined, so that "switch it.keyString()" on a short key costs no
+// allocation.
+func (it *objIter) keyString() string {
+	if it.keyEscaped {
+		return it.unescapedKey()
 	}
-	return s == name
+	return string(it.key)
+}
+
+// unescapedKey decodes a key that holds escapes; it is kept out of line so
+// that keyIs and keyString stay cheap.
+//
+//go:noinline
+func (it *objIter) unescapedKey() string {
+	var s string
+	if json.Unmarshal(it.b[it.ks:it.ke], &s) != nil {
+		return ""
+	}
+	return s
 }
 
 // value returns the current member's raw value.
