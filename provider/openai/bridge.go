@@ -23,10 +23,6 @@ import (
 // the field.
 var bridgeEmptyParameters = json.RawMessage(`{"type":"object","properties":{}}`)
 
-// bridgeStreamOptions is dropped on the way out: its include_usage is
-// implied, since a Responses stream always ends with the usage.
-const bridgeStreamOptions = "stream_options"
-
 // chatToResponsesRequest converts a chat completions request body into a
 // POST /v1/responses body for upstreamModel.
 //
@@ -34,16 +30,19 @@ const bridgeStreamOptions = "stream_options"
 // messages are joined into "instructions"; later ones stay input items in
 // place); "tools", "tool_choice", "reasoning_effort", "max_tokens" /
 // "max_completion_tokens", "response_format" and "verbosity" take their
-// Responses shapes; "stream_options" is dropped, and so is "n" when it is 1
-// (n > 1 has no Responses equivalent and is an error). Every other
+// Responses shapes; "stream_options" keeps only include_obfuscation, and
+// "n" is dropped when it is 1 (n > 1 has no Responses equivalent and is an
+// error). Every other
 // top-level field, known or not, is passed through unchanged, so fields the
 // Responses API has and chat does not ("store", "previous_response_id",
 // "include", "truncation", ...) work, and fields it rejects are rejected by
 // the upstream rather than silently dropped.
 //
-// Chat function tools default to non-strict; the Responses API defaults to
-// strict, so a tool without "strict" is sent with "strict": false to keep
-// the chat meaning.
+// Two defaults differ between the APIs and are set to keep the chat
+// meaning: a function tool without "strict" is sent with "strict": false
+// (Responses defaults to strict), and a request without "store" (nor
+// "previous_response_id") is sent with "store": false (Responses stores
+// by default, chat does not).
 //
 // A malformed body yields a *provider.Error of ClassBadRequest whose Param
 // names the offending field.
@@ -132,7 +131,26 @@ func chatToResponsesRequest(chatBody []byte, upstreamModel string) ([]byte, erro
 		return nil, err
 	}
 
-	delete(out, bridgeStreamOptions)
+	// stream_options: include_usage is implied (a Responses stream always
+	// ends with the usage); include_obfuscation exists on both sides.
+	delete(out, "stream_options")
+	if raw, ok := top["stream_options"]; ok && !bridgeIsNull(raw) {
+		var so map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &so); err != nil || so == nil {
+			return nil, bridgeBadRequest("stream_options", err, "stream_options must be an object")
+		}
+		if v, ok := so["include_obfuscation"]; ok {
+			out["stream_options"] = bridgeWriteObject(map[string]json.RawMessage{"include_obfuscation": v})
+		}
+	}
+	// Chat completions are not stored unless asked; Responses are stored by
+	// default. Keep the chat meaning unless the caller chose, or chains
+	// responses with previous_response_id.
+	if _, ok := top["store"]; !ok {
+		if _, ok := top["previous_response_id"]; !ok {
+			out["store"] = json.RawMessage("false")
+		}
+	}
 	if raw, ok := top["n"]; ok {
 		if !bridgeIsNull(raw) && string(bytes.TrimSpace(raw)) != "1" {
 			return nil, bridgeBadRequest("n", nil, "n other than 1 is not supported by the Responses API")

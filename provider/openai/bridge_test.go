@@ -53,7 +53,7 @@ func TestChatToResponsesRequest(t *testing.T) {
 				]},
 				{"role":"developer","content":"Late rule."}
 			]}`,
-			want: `{"model":"gpt-5","instructions":"Be brief.\n\nUse metric.","input":[
+			want: `{"model":"gpt-5","store":false,"instructions":"Be brief.\n\nUse metric.","input":[
 				{"type":"message","role":"user","content":[{"type":"input_text","text":"Hi <there> & you"}]},
 				{"type":"message","role":"assistant","content":[{"type":"output_text","text":"Hello."}]},
 				{"type":"message","role":"user","content":[
@@ -79,7 +79,7 @@ func TestChatToResponsesRequest(t *testing.T) {
 				{"role":"tool","tool_call_id":"call_2","content":[{"type":"text","text":"noon"}]},
 				{"role":"assistant","content":"Done.","tool_calls":[{"id":"call_3","function":{"name":"f","arguments":""}}]}
 			]}`,
-			want: `{"model":"gpt-5","input":[
+			want: `{"model":"gpt-5","store":false,"input":[
 				{"type":"message","role":"user","content":[{"type":"input_text","text":"weather?"}]},
 				{"type":"function_call","call_id":"call_1","name":"get_weather","arguments":"{\"city\":\"Oslo\"}"},
 				{"type":"function_call","call_id":"call_2","name":"get_time","arguments":"{}"},
@@ -116,78 +116,93 @@ func TestChatToResponsesRequest(t *testing.T) {
 		{
 			name: "string tool_choice and allowed_tools",
 			in:   `{"messages":[],"tool_choice":{"type":"allowed_tools","allowed_tools":{"mode":"required","tools":[{"type":"function","function":{"name":"a"}}]}}}`,
-			want: `{"model":"gpt-5","input":[],"tool_choice":{"type":"allowed_tools","mode":"required","tools":[{"type":"function","name":"a"}]}}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"tool_choice":{"type":"allowed_tools","mode":"required","tools":[{"type":"function","name":"a"}]}}`,
 		},
 		{
 			name: "tool_choice string",
 			in:   `{"messages":[],"tool_choice":"required"}`,
-			want: `{"model":"gpt-5","input":[],"tool_choice":"required"}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"tool_choice":"required"}`,
 		},
 		{
 			name: "reasoning_effort alone",
 			in:   `{"messages":[],"reasoning_effort":"high"}`,
-			want: `{"model":"gpt-5","input":[],"reasoning":{"effort":"high"}}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"reasoning":{"effort":"high"}}`,
 		},
 		{
 			name: "reasoning_effort merged into reasoning object",
 			in:   `{"messages":[],"reasoning_effort":"low","reasoning":{"summary":"auto"}}`,
-			want: `{"model":"gpt-5","input":[],"reasoning":{"effort":"low","summary":"auto"}}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"reasoning":{"effort":"low","summary":"auto"}}`,
 		},
 		{
 			name: "reasoning object's effort wins",
 			in:   `{"messages":[],"reasoning_effort":"low","reasoning":{"effort":"high","summary":"detailed"}}`,
-			want: `{"model":"gpt-5","input":[],"reasoning":{"effort":"high","summary":"detailed"}}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"reasoning":{"effort":"high","summary":"detailed"}}`,
 		},
 		{
 			name: "reasoning as an effort string",
 			in:   `{"messages":[],"reasoning":"medium"}`,
-			want: `{"model":"gpt-5","input":[],"reasoning":{"effort":"medium"}}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"reasoning":{"effort":"medium"}}`,
 		},
 		{
 			name: "max_tokens",
 			in:   `{"messages":[],"max_tokens":100}`,
-			want: `{"model":"gpt-5","input":[],"max_output_tokens":100}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"max_output_tokens":100}`,
 		},
 		{
 			name: "max_completion_tokens wins over max_tokens",
 			in:   `{"messages":[],"max_tokens":100,"max_completion_tokens":200}`,
-			want: `{"model":"gpt-5","input":[],"max_output_tokens":200}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"max_output_tokens":200}`,
 		},
 		{
 			name: "explicit max_output_tokens wins",
 			in:   `{"messages":[],"max_tokens":100,"max_output_tokens":300}`,
-			want: `{"model":"gpt-5","input":[],"max_output_tokens":300}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"max_output_tokens":300}`,
 		},
 		{
 			name: "json_schema response_format and verbosity",
 			in: `{"messages":[],"verbosity":"low","response_format":{"type":"json_schema","json_schema":
 				{"name":"person","description":"A person","schema":{"type":"object","properties":{"name":{"type":"string"}}},"strict":true}}}`,
-			want: `{"model":"gpt-5","input":[],"text":{"verbosity":"low","format":{"type":"json_schema","name":"person",
+			want: `{"model":"gpt-5","store":false,"input":[],"text":{"verbosity":"low","format":{"type":"json_schema","name":"person",
 				"description":"A person","schema":{"type":"object","properties":{"name":{"type":"string"}}},"strict":true}}}`,
 		},
 		{
 			name: "json_object response_format",
 			in:   `{"messages":[],"response_format":{"type":"json_object"}}`,
-			want: `{"model":"gpt-5","input":[],"text":{"format":{"type":"json_object"}}}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"text":{"format":{"type":"json_object"}}}`,
 		},
 		{
 			name: "caller instructions come first",
 			in:   `{"instructions":"From caller.","messages":[{"role":"system","content":"From system."},{"role":"user","content":"q"},{"role":"system","content":"mid"}]}`,
-			want: `{"model":"gpt-5","instructions":"From caller.\n\nFrom system.","input":[
+			want: `{"model":"gpt-5","store":false,"instructions":"From caller.\n\nFrom system.","input":[
 				{"type":"message","role":"user","content":[{"type":"input_text","text":"q"}]},
 				{"type":"message","role":"system","content":[{"type":"input_text","text":"mid"}]}]}`,
 		},
 		{
 			name: "system message with an image stays an input item",
 			in:   `{"messages":[{"role":"system","content":[{"type":"text","text":"see"},{"type":"image_url","image_url":{"url":"u"}}]}]}`,
-			want: `{"model":"gpt-5","input":[{"type":"message","role":"system","content":[
+			want: `{"model":"gpt-5","store":false,"input":[{"type":"message","role":"system","content":[
 				{"type":"input_text","text":"see"},{"type":"input_image","image_url":"u","detail":"auto"}]}]}`,
 		},
 		{
 			name: "assistant refusal and nulls",
 			in:   `{"messages":[{"role":"assistant","content":"","refusal":"no"}],"max_tokens":null,"reasoning_effort":null,"response_format":null,"tools":null,"tool_choice":null,"n":null}`,
 			// Nulls of renamed fields vanish; others pass through as they are.
-			want: `{"model":"gpt-5","input":[{"type":"message","role":"assistant","content":[{"type":"refusal","refusal":"no"}]}],"tools":null,"tool_choice":null}`,
+			want: `{"model":"gpt-5","store":false,"input":[{"type":"message","role":"assistant","content":[{"type":"refusal","refusal":"no"}]}],"tools":null,"tool_choice":null}`,
+		},
+		{
+			name: "stream_options keeps include_obfuscation only",
+			in:   `{"messages":[],"stream":true,"stream_options":{"include_usage":true,"include_obfuscation":false}}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"stream":true,"stream_options":{"include_obfuscation":false}}`,
+		},
+		{
+			name: "previous_response_id leaves store to the upstream",
+			in:   `{"messages":[],"previous_response_id":"resp_1"}`,
+			want: `{"model":"gpt-5","input":[],"previous_response_id":"resp_1"}`,
+		},
+		{
+			name: "explicit store kept",
+			in:   `{"messages":[],"store":true}`,
+			want: `{"model":"gpt-5","input":[],"store":true}`,
 		},
 	}
 	for _, tt := range tests {
@@ -252,6 +267,7 @@ func TestChatToResponsesRequestErrors(t *testing.T) {
 		{"instructions not string", `{"messages":[],"instructions":1}`, "instructions"},
 		{"tool_choice function without name", `{"messages":[],"tool_choice":{"type":"function","function":{}}}`, "tool_choice.function.name"},
 		{"text not object", `{"messages":[],"text":1}`, "text"},
+		{"stream_options not object", `{"messages":[],"stream_options":true}`, "stream_options"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
