@@ -520,10 +520,15 @@ func (c *call) nextWait(g *group, retry int, failed bool) (time.Duration, bool) 
 		switch d.Available(now, c.info.PromptTokens) {
 		case deployment.ReasonOK:
 			t = now
-		case deployment.ReasonCooldown:
-			t = d.CooldownUntil()
 		case deployment.ReasonContextWindow:
 			continue // never fits
+		case deployment.ReasonCooldown, deployment.ReasonExhausted:
+			// ReadyAt is the later of the cooldown's end and the reset of
+			// an exhausted rate-limit budget, when known.
+			if t = d.ReadyAt(); t.After(now) {
+				break
+			}
+			fallthrough
 		default:
 			unknown = true
 			continue
@@ -574,8 +579,8 @@ func (c *call) noDeployment(g *group) *NoDeploymentError {
 			continue
 		}
 		e.Reasons[reason]++
-		if reason == deployment.ReasonCooldown {
-			if u := d.CooldownUntil(); e.RetryAt.IsZero() || u.Before(e.RetryAt) {
+		if reason == deployment.ReasonCooldown || reason == deployment.ReasonExhausted {
+			if u := d.ReadyAt(); u.After(now) && (e.RetryAt.IsZero() || u.Before(e.RetryAt)) {
 				e.RetryAt = u
 			}
 		}

@@ -70,8 +70,8 @@ type NoDeploymentError struct {
 	Failed int
 	// Tags are the request's tags, when any.
 	Tags []string
-	// RetryAt is when the earliest cooling-down deployment comes back; zero
-	// when none is cooling down.
+	// RetryAt is when the first deployment held out by a cooldown or by an
+	// exhausted rate-limit budget comes back; zero when unknown.
 	RetryAt time.Time
 	// RetryIn is RetryAt measured from when the error was made.
 	RetryIn time.Duration
