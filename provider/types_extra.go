@@ -268,6 +268,11 @@ func unmarshalExtra[T any](data []byte, v *T) error {
 	return nil
 }
 
+// extraError is a constant error of the member walk.
+type extraError string
+
+func (e extraError) Error() string { return string(e) }
+
 func jsonKind(c byte) string {
 	switch c {
 	case '[':
@@ -285,7 +290,7 @@ func jsonKind(c byte) string {
 // (the caller checks); the walk is still bounds-checked, so it cannot
 // panic.
 func eachMember(data []byte, fn func(key, value []byte) error) error {
-	errBad := errors.New("malformed object")
+	const errBad = extraError("malformed object")
 	i := skipSpace(data, 1)
 	if i < len(data) && data[i] == '}' {
 		return nil
