@@ -65,7 +65,7 @@ func (d *Deployment) Begin(now time.Time, estTokens int) (Attempt, error) {
 		return Attempt{}, d.unavailable(r)
 	}
 	a := Attempt{d: d, est: estTokens, gen: d.gen.Load()}
-	if gobreaker.State(d.state.Load()) != gobreaker.StateClosed {
+	if gobreaker.State(d.state.Load()) != gobreaker.StateClosed && d.cb != nil {
 		done, err := d.cb.Allow()
 		if err != nil {
 			return Attempt{}, d.unavailable(ReasonBreakerOpen)
@@ -298,6 +298,9 @@ func (d *Deployment) tripLocked(a *Attempt, until int64) {
 		a.done = nil
 		d.probe.Store(false)
 		return
+	}
+	if d.cb == nil {
+		return // the zero Deployment: no breaker
 	}
 	if done, err := d.cb.Allow(); err == nil {
 		done(errTrip)

@@ -144,6 +144,14 @@ func (d *Deployment) Client() provider.Client { return d.client }
 // String returns the config's String: the deployment without its secret.
 func (d *Deployment) String() string { return d.cfg.String() }
 
+// Now returns the time by Settings.Now, the deployment's configured clock.
+func (d *Deployment) Now() time.Time {
+	if d.set.Now == nil {
+		return time.Now()
+	}
+	return d.set.Now()
+}
+
 // InFlight returns the number of calls begun and not yet ended.
 func (d *Deployment) InFlight() int64 { return d.inFlight.Load() }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -275,4 +277,39 @@ func TestSetCooldownNeverShortens(t *testing.T) {
 	}
 	d.SetCooldown(t0.Add(2*time.Minute), "longer")
 	wantReason(t, d, t0.Add(2*time.Minute-time.Nanosecond), deployment.ReasonCooldown)
+}
+
+// TestHalfOpenAdmitsOneProbeConcurrently races many callers at a deployment
+// whose cooldown just ended: exactly one gets through.
+func TestHalfOpenAdmitsOneProbeConcurrently(t *testing.T) {
+	for round := range 20 {
+		d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: 1})
+		e := fail(perr(provider.ClassServer, 500))
+		call(t, d, t0, e)
+		call(t, d, t0, e)
+		end := t0.Add(deployment.DefaultCooldownTime)
+		var (
+			wg       sync.WaitGroup
+			admitted atomic.Int64
+			start    = make(chan struct{})
+		)
+		for range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				if a, err := d.Begin(end, 1); err == nil {
+					admitted.Add(1)
+					if !a.Probe() {
+						t.Error("admitted a call that is not the probe")
+					}
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if n := admitted.Load(); n != 1 {
+			t.Fatalf("round %d: %d calls admitted while half-open, want 1", round, n)
+		}
+	}
 }

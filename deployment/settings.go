@@ -31,8 +31,10 @@ type Settings struct {
 	// TimeoutPenalty is the latency sample recorded for a call that timed
 	// out. Default: the larger of 3 times the current average and 10s.
 	TimeoutPenalty time.Duration
-	// Now is the clock used for the breaker and the cooldowns that are not
-	// given an explicit time. Default time.Now.
+	// Now is the deployment's clock, returned by Deployment.Now. Every
+	// method takes its time as an argument (so tests step a fake clock), so
+	// Now only serves callers that want the clock the deployment was
+	// configured with. Default time.Now.
 	Now func() time.Time
 }
 

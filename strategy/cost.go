@@ -21,7 +21,8 @@ const DefaultExpectedOutputTokens = 256
 // uniformly at random.
 //
 // Arguments: "expected_output_tokens" (integer > 0, default
-// DefaultExpectedOutputTokens) and "seed" (integer).
+// DefaultExpectedOutputTokens) and "seed" (integer). The zero Cost is ready
+// to use with the defaults, unseeded; it is safe for concurrent use.
 type Cost struct {
 	rnd       *source
 	expectOut int
@@ -51,7 +52,10 @@ func (s *Cost) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	}
 	in, out := 1.0, 1.0
 	if info.PromptTokens > 0 || info.OutputTokens > 0 {
-		in, out = float64(max(info.PromptTokens, 0)), float64(s.expectOut)
+		in, out = float64(max(info.PromptTokens, 0)), DefaultExpectedOutputTokens
+		if s.expectOut > 0 {
+			out = float64(s.expectOut)
+		}
 		if info.OutputTokens > 0 {
 			out = float64(info.OutputTokens)
 		}

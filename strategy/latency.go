@@ -36,6 +36,9 @@ const DefaultLatencyTTL = time.Minute
 //     integer) and unused: the moving average replaces LiteLLM's sample
 //     list;
 //   - "seed": integer, makes the choices reproducible.
+//
+// The zero Latency is ready to use with the defaults, unseeded; it is safe
+// for concurrent use.
 type Latency struct {
 	rnd    *source
 	buffer float64
@@ -69,6 +72,10 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 		info = &noInfo
 	}
 	now := info.Now
+	ttl := s.ttl
+	if ttl <= 0 {
+		ttl = DefaultLatencyTTL
+	}
 	rng := local(s.rnd.uint64())
 	if s.buffer == 0 {
 		best, pick := 0.0, -1
@@ -77,7 +84,7 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 			// effective, by hand: this loop is the hot path.
 			v, age := d.LatencyFor(now, info.Stream)
 			e := float64(v)
-			if v == 0 || age >= s.ttl {
+			if v == 0 || age >= ttl {
 				e = s.unfresh(d, v)
 			}
 			switch {
@@ -94,7 +101,7 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	}
 	best := math.Inf(1)
 	for _, d := range cands {
-		if e := s.effective(d, now, info.Stream); e < best {
+		if e := s.effective(d, now, info.Stream, ttl); e < best {
 			best = e
 		}
 	}
@@ -102,7 +109,7 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	pick := 0
 	var n uint64
 	for i, d := range cands {
-		if s.effective(d, now, info.Stream) <= limit {
+		if s.effective(d, now, info.Stream, ttl) <= limit {
 			n++
 			if rng.chosen(n) {
 				pick = i
@@ -113,9 +120,9 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 }
 
 // effective returns the latency d counts with, in nanoseconds.
-func (s *Latency) effective(d *deployment.Deployment, now time.Time, stream bool) float64 {
+func (s *Latency) effective(d *deployment.Deployment, now time.Time, stream bool, ttl time.Duration) float64 {
 	v, age := d.LatencyFor(now, stream)
-	if v > 0 && age < s.ttl {
+	if v > 0 && age < ttl {
 		return float64(v)
 	}
 	return s.unfresh(d, v)

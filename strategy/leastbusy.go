@@ -6,7 +6,8 @@ import "github.com/switchyard-go/switchyard/deployment"
 // in flight (Deployment.InFlight). Ties are broken uniformly at random, so
 // that idle deployments share the load instead of the first one taking it.
 //
-// Arguments: "seed" (integer) makes the choices reproducible.
+// Arguments: "seed" (integer) makes the choices reproducible. The zero
+// LeastBusy is ready to use, unseeded; it is safe for concurrent use.
 type LeastBusy struct{ rnd *source }
 
 func newLeastBusy(m map[string]any) (Strategy, error) {

@@ -10,7 +10,8 @@ import "github.com/switchyard-go/switchyard/deployment"
 // leaves the field unset gets the average weight of those that set it, so
 // adding one without a weight gives it a normal share rather than none.
 //
-// Arguments: "seed" (integer) makes the choices reproducible.
+// Arguments: "seed" (integer) makes the choices reproducible. The zero
+// Shuffle is ready to use, unseeded; it is safe for concurrent use.
 type Shuffle struct{ rnd *source }
 
 func newShuffle(m map[string]any) (Strategy, error) {

@@ -211,9 +211,9 @@ func TestLowestOrder(t *testing.T) {
 
 func TestEmptyAndNil(t *testing.T) {
 	one := deps(t, deployment.Config{})
-	for _, n := range strategy.Names() {
+	for _, n := range strategies {
 		s := mustNew(t, n, nil)
-		if got := s.Pick(nil, &strategy.PickInfo{Now: t0}); n != "first-one" && got != -1 {
+		if got := s.Pick(nil, &strategy.PickInfo{Now: t0}); got != -1 {
 			t.Errorf("%s: Pick(nil) = %d, want -1", n, got)
 		}
 		if got := s.Pick(one, nil); got != 0 {
@@ -524,6 +524,25 @@ func TestConcurrentPicks(t *testing.T) {
 				}()
 			}
 			wg.Wait()
+		}
+	}
+}
+
+func TestZeroValues(t *testing.T) {
+	cands := deps(t,
+		deployment.Config{Weight: 1, Info: deployment.ModelInfo{InputCostPerToken: 1e-6}},
+		deployment.Config{Weight: 1, Info: deployment.ModelInfo{InputCostPerToken: 1e-6}},
+	)
+	run(t, cands[0], t0, deployment.Outcome{Latency: time.Second})
+	run(t, cands[1], t0, deployment.Outcome{Latency: time.Second})
+	info := &strategy.PickInfo{Now: t0.Add(time.Second), PromptTokens: 10}
+	for _, s := range []strategy.Strategy{&strategy.Shuffle{}, &strategy.LeastBusy{}, &strategy.Latency{}, &strategy.Usage{}, &strategy.Cost{}} {
+		seen := map[int]bool{}
+		for range 200 {
+			seen[s.Pick(cands, info)] = true
+		}
+		if !seen[0] || !seen[1] || s.Name() == "" {
+			t.Errorf("zero %T (%q): picks %v, want both of two equal candidates", s, s.Name(), seen)
 		}
 	}
 }

@@ -9,7 +9,8 @@ import "github.com/switchyard-go/switchyard/deployment"
 // and tpm. Exhausted keys never reach it: Deployment.Available filters them.
 // Ties (within 1e-9) are broken uniformly at random.
 //
-// Arguments: "seed" (integer) makes the choices reproducible.
+// Arguments: "seed" (integer) makes the choices reproducible. The zero
+// Usage is ready to use, unseeded; it is safe for concurrent use.
 type Usage struct {
 	rnd  *source
 	name string
@@ -24,7 +25,12 @@ func newUsage(name string) Factory {
 }
 
 // Name returns the name the strategy was made with.
-func (s *Usage) Name() string { return s.name }
+func (s *Usage) Name() string {
+	if s.name == "" {
+		return NameUsage
+	}
+	return s.name
+}
 
 // tieEpsilon is how close two headroom fractions must be to count as equal.
 const tieEpsilon = 1e-9
