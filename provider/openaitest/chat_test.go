@@ -38,6 +38,7 @@ func TestChat(t *testing.T) {
 		{name: "echo", body: chatBody("gpt-4o", "hello there", nil), wantText: "echo: hello there", wantFinish: "stop"},
 		{name: "configured reply", opts: []openaitest.Option{openaitest.WithReply("fixed")}, body: chatBody("gpt-4o", "x", nil), wantText: "fixed", wantFinish: "stop"},
 		{name: "content parts", body: `{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"a"},{"type":"image_url","image_url":{"url":"data:x"}},{"type":"text","text":"b"}]}]}`, wantText: "echo: a b", wantFinish: "stop"},
+		{name: "escaped content", body: `{"model":"m","messages":[{"role":"user","content":"tab\tand \u00e9 \"q\""}]}`, wantText: "echo: tab\tand é \"q\"", wantFinish: "stop"},
 		{name: "last user message", body: `{"model":"m","messages":[{"role":"user","content":"first"},{"role":"assistant","content":"x"},{"role":"user","content":"second"},{"role":"tool","content":"t"}]}`, wantText: "echo: second", wantFinish: "stop"},
 		{name: "max_tokens truncates", body: chatBody("m", "a long prompt that will be cut", map[string]any{"max_tokens": 2}), wantText: "echo: a ", wantFinish: "length"},
 		{name: "max_completion_tokens truncates", body: chatBody("m", "a long prompt that will be cut", map[string]any{"max_completion_tokens": 1}), wantText: "echo", wantFinish: "length"},

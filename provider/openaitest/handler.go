@@ -546,43 +546,54 @@ func (c *call) rateLimited(kind, msg string, wait time.Duration) {
 	c.fail(http.StatusTooManyRequests, apiError{Message: msg, Type: nullString(kind), Code: "rate_limit_exceeded"})
 }
 
-// setHeaders sets the headers every answer carries.
-func (c *call) setHeaders(contentType string) {
+// setHeaders sets the headers every answer carries; contentLength < 0
+// sends none.
+func (c *call) setHeaders(contentType string, contentLength int) {
 	hd := c.w.Header()
+	// One backing array for every value: a header costs no allocation of
+	// its own.
+	vals := make([]string, 0, 14)
+	set := func(k, v string) {
+		vals = append(vals, v)
+		hd[k] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
 	if contentType != "" {
-		hd["Content-Type"] = []string{contentType}
+		set("Content-Type", contentType)
+	}
+	if contentLength >= 0 {
+		set("Content-Length", strconv.Itoa(contentLength))
 	}
 	id := c.requestID()
 	if c.azure {
-		hd["Apim-Request-Id"] = []string{id}
-		hd["X-Ms-Region"] = []string{"Fake Region"}
+		set("Apim-Request-Id", id)
+		set("X-Ms-Region", "Fake Region")
 	} else {
-		hd["Openai-Version"] = []string{"2020-10-01"}
+		set("Openai-Version", "2020-10-01")
 		if c.model != "" {
-			hd["Openai-Model"] = []string{c.model}
+			set("Openai-Model", c.model)
 		}
 		if c.ks != nil && c.ks.cfg.Organization != "" {
-			hd["Openai-Organization"] = []string{c.ks.cfg.Organization}
+			set("Openai-Organization", c.ks.cfg.Organization)
 		}
 	}
-	hd["X-Request-Id"] = []string{id}
-	hd["Openai-Processing-Ms"] = []string{strconv.FormatInt(max(c.h.now().Sub(c.start).Milliseconds(), 0), 10)}
+	set("X-Request-Id", id)
+	set("Openai-Processing-Ms", strconv.FormatInt(max(c.h.now().Sub(c.start).Milliseconds(), 0), 10))
 	if !c.hasRL {
 		return
 	}
 	v := &c.rl
 	if v.rpm > 0 {
-		hd["X-Ratelimit-Remaining-Requests"] = []string{strconv.FormatInt(v.remReq, 10)}
+		set("X-Ratelimit-Remaining-Requests", strconv.FormatInt(v.remReq, 10))
 		if !c.azure {
-			hd["X-Ratelimit-Limit-Requests"] = []string{strconv.FormatInt(v.rpm, 10)}
-			hd["X-Ratelimit-Reset-Requests"] = []string{formatReset(v.resetReq)}
+			set("X-Ratelimit-Limit-Requests", strconv.FormatInt(v.rpm, 10))
+			set("X-Ratelimit-Reset-Requests", formatReset(v.resetReq))
 		}
 	}
 	if v.tpm > 0 {
-		hd["X-Ratelimit-Remaining-Tokens"] = []string{strconv.FormatInt(v.remTok, 10)}
+		set("X-Ratelimit-Remaining-Tokens", strconv.FormatInt(v.remTok, 10))
 		if !c.azure {
-			hd["X-Ratelimit-Limit-Tokens"] = []string{strconv.FormatInt(v.tpm, 10)}
-			hd["X-Ratelimit-Reset-Tokens"] = []string{formatReset(v.resetT)}
+			set("X-Ratelimit-Limit-Tokens", strconv.FormatInt(v.tpm, 10))
+			set("X-Ratelimit-Reset-Tokens", formatReset(v.resetT))
 		}
 	}
 }
@@ -601,8 +612,7 @@ func (c *call) id(prefix string) string {
 
 // writeBody writes a complete answer.
 func (c *call) writeBody(status int, contentType string, body []byte) {
-	c.setHeaders(contentType)
-	c.w.Header()["Content-Length"] = []string{strconv.Itoa(len(body))}
+	c.setHeaders(contentType, len(body))
 	c.status = status
 	c.w.WriteHeader(status)
 	_, _ = c.w.Write(body)

@@ -20,7 +20,7 @@ type sseWriter struct {
 
 // startSSE writes the stream's headers and flushes them.
 func (c *call) startSSE(named bool) *sseWriter {
-	c.setHeaders("text/event-stream; charset=utf-8")
+	c.setHeaders("text/event-stream; charset=utf-8", -1)
 	hd := c.w.Header()
 	hd["Cache-Control"] = []string{"no-cache"}
 	c.status = http.StatusOK
