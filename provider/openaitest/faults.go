@@ -35,14 +35,20 @@ const (
 	// content_filter with its innererror).
 	FaultContentPolicy
 	// FaultContentFilter answers 200 with an empty reply and finish_reason
-	// "content_filter", as Azure does when it filters the completion.
+	// "content_filter", as Azure does when it filters the completion
+	// (Responses: status "incomplete"; transcriptions: empty text;
+	// embeddings and models are served normally).
 	FaultContentFilter
 	// FaultNotFound answers 404 model_not_found (Azure:
 	// DeploymentNotFound).
 	FaultNotFound
 	// FaultStreamCut sends Fault.AfterChunks SSE data events and then cuts
-	// the connection, without [DONE]. It applies to streaming requests
-	// only; others are served normally and do not use up Fault.Count.
+	// the connection (HTTP/2: resets the stream), without [DONE]. It
+	// applies to streaming requests only; others are served normally and
+	// do not use up Fault.Count. The cut is net/http's http.ErrAbortHandler
+	// panic, which an http.Server recovers from silently; a Handler called
+	// directly (with an httptest.ResponseRecorder) lets it through. Server
+	// Close cuts hung and sleeping requests the same way.
 	FaultStreamCut
 	// FaultStreamError sends Fault.AfterChunks SSE data events, then an
 	// error event (data: {"error": {... server_error}}) and ends the
