@@ -78,7 +78,7 @@ type NoDeploymentError struct {
 }
 
 // Error describes the group's state, such as
-// `router: model group "gpt-4o": no deployment available: 3 deployments: 2 cooldown, 1 rpm_limit; first back in 4.2s`.
+// `router: model group "gpt-4o": no deployment available: 3 deployments: 2 cooldown, 1 rpm_limit (first back in 4.2s)`.
 func (e *NoDeploymentError) Error() string {
 	var b strings.Builder
 	b.WriteString("router: model group ")
@@ -110,7 +110,7 @@ func (e *NoDeploymentError) Error() string {
 		fmt.Fprintf(&b, "%s%d failed in this call", sep, e.Failed)
 	}
 	if !e.RetryAt.IsZero() {
-		fmt.Fprintf(&b, "; first back in %s", e.RetryIn.Round(time.Millisecond))
+		fmt.Fprintf(&b, " (first back in %s)", e.RetryIn.Round(time.Millisecond))
 	}
 	return b.String()
 }
@@ -152,12 +152,17 @@ type Error struct {
 	Err error
 }
 
-// Error names the model, every attempt (group, deployment, class, status)
-// and the final cause.
+// Error names the model, every attempt (group/deployment, class, status),
+// the last attempt's error in full, and every group that had no deployment
+// left, such as
+//
+//	router: model "gpt-4o": 2 attempts failed (gpt-4o/key-1: rate_limited 429; gpt-4o/key-2: server_error 500); last error: provider: deployment key-2: server_error (status 500): ...; model group "gpt-4o-mini": no deployment available: ...
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("router: model ")
 	b.WriteString(strconv.Quote(e.Model))
+	sep := ": "
+	var last error
 	if n := len(e.Attempts); n > 0 {
 		fmt.Fprintf(&b, ": %d attempt", n)
 		if n != 1 {
@@ -183,17 +188,21 @@ func (e *Error) Error() string {
 			}
 		}
 		b.WriteByte(')')
+		sep = "; "
+		if last = e.Attempts[n-1].Err; last != nil {
+			b.WriteString("; last error: ")
+			b.WriteString(last.Error())
+		}
+	}
+	if e.Err != nil && e.Err != last && !slices.ContainsFunc(e.Unavailable, func(u *NoDeploymentError) bool { return error(u) == e.Err }) {
+		b.WriteString(sep)
+		b.WriteString(strings.TrimPrefix(e.Err.Error(), "router: "))
+		sep = "; "
 	}
 	for _, u := range e.Unavailable {
-		if u == e.Err {
-			continue
-		}
-		b.WriteString("; ")
+		b.WriteString(sep)
 		b.WriteString(strings.TrimPrefix(u.Error(), "router: "))
-	}
-	if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(strings.TrimPrefix(e.Err.Error(), "router: "))
+		sep = "; "
 	}
 	return b.String()
 }
