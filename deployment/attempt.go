@@ -164,7 +164,10 @@ func (a *Attempt) End(now time.Time, o Outcome) {
 
 	err := o.Err
 	class := provider.ClassOf(err)
-	pe := asProviderError(err)
+	var pe *provider.Error
+	if err != nil {
+		pe = asProviderError(err)
+	}
 
 	// Rate-limit headers.
 	hdr := o.Header
@@ -310,7 +313,10 @@ func (d *Deployment) tripLocked(a *Attempt, until int64) {
 }
 
 // asProviderError returns the *provider.Error in err's chain, nil if none.
-// It is apart from End so that the errors.As target escapes only on errors.
+// It is apart from End, and not inlined, so that the errors.As target
+// escapes to the heap only on errors.
+//
+//go:noinline
 func asProviderError(err error) *provider.Error {
 	var pe *provider.Error
 	if err != nil && errors.As(err, &pe) {

@@ -12,6 +12,13 @@ func TestLayout(t *testing.T) {
 	var d Deployment
 	cfg := unsafe.Offsetof(d.cfg)
 	line := func(off uintptr) uintptr { return off / 64 }
+	var u upstream
+	if s := unsafe.Sizeof(u); s != 192 {
+		t.Errorf("sizeof(upstream) = %d, want 192 (3 cache lines)", s)
+	}
+	if end := unsafe.Offsetof(u.tok) + unsafe.Offsetof(u.tok.remaining) + 8; end > 64 {
+		t.Errorf("upstream's obs to tok.remaining end at byte %d, want within the first line", end)
+	}
 	size := unsafe.Sizeof(d)
 	if size <= 512 || size > 576 {
 		t.Errorf("sizeof(Deployment) = %d, want in (512, 576] so that its size class is 576 = 9 lines", size)

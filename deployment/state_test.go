@@ -266,3 +266,28 @@ func TestConcurrentBeginEnd(t *testing.T) {
 		t.Errorf("%d calls ran at once, limit %d", p, limit)
 	}
 }
+
+func TestAllocations(t *testing.T) {
+	d := newDep(t, deployment.Config{RPM: 1 << 20, TPM: 1 << 30, MaxParallelRequests: 100}, deployment.Settings{})
+	hdr := rlHeader("1000", "900", "1m")
+	call(t, d, t0, deployment.Outcome{Header: hdr})
+	for name, tc := range map[string]struct {
+		f    func()
+		want float64
+	}{
+		"Available": {func() { d.Available(t0, 100) }, 0},
+		"Headroom":  {func() { d.Headroom(t0) }, 0},
+		"Begin/End": {func() {
+			a, _ := d.Begin(t0, 100)
+			a.End(t0, deployment.Outcome{Latency: time.Second})
+		}, 0},
+		"Begin/End with headers": {func() { // the snapshot it keeps
+			a, _ := d.Begin(t0, 100)
+			a.End(t0, deployment.Outcome{Latency: time.Second, Header: hdr})
+		}, 1},
+	} {
+		if got := testing.AllocsPerRun(100, tc.f); got != tc.want {
+			t.Errorf("%s: %v allocations, want %v", name, got, tc.want)
+		}
+	}
+}

@@ -71,7 +71,7 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	if info == nil {
 		info = &noInfo
 	}
-	now := info.Now
+	now := info.Now.UnixNano()
 	ttl := s.ttl
 	if ttl <= 0 {
 		ttl = DefaultLatencyTTL
@@ -82,9 +82,9 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 		var ties uint64
 		for i, d := range cands {
 			// effective, by hand: this loop is the hot path.
-			v, age := d.LatencyFor(now, info.Stream)
+			v, at := d.LatencyFor(info.Stream)
 			e := float64(v)
-			if v == 0 || age >= ttl {
+			if v == 0 || now-at >= int64(ttl) {
 				e = s.unfresh(d, v)
 			}
 			switch {
@@ -120,9 +120,9 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 }
 
 // effective returns the latency d counts with, in nanoseconds.
-func (s *Latency) effective(d *deployment.Deployment, now time.Time, stream bool, ttl time.Duration) float64 {
-	v, age := d.LatencyFor(now, stream)
-	if v > 0 && age < ttl {
+func (s *Latency) effective(d *deployment.Deployment, now int64, stream bool, ttl time.Duration) float64 {
+	v, at := d.LatencyFor(stream)
+	if v > 0 && now-at < int64(ttl) {
 		return float64(v)
 	}
 	return s.unfresh(d, v)

@@ -66,13 +66,37 @@ func (s *Shuffle) Pick(cands []*deployment.Deployment, _ *PickInfo) int {
 	}
 	avg := sum / float64(set)
 	r := s.rnd.float64() * (sum + avg*float64(n-set))
-	for i, d := range cands {
-		w := weightOf(d.Config(), field)
-		if w <= 0 {
-			w = avg
+	// One loop per field, so that the loop body has no switch.
+	switch field {
+	case fieldWeight:
+		for i, d := range cands {
+			w := d.Config().Weight
+			if w <= 0 {
+				w = avg
+			}
+			if r -= w; r < 0 {
+				return i
+			}
 		}
-		if r -= w; r < 0 {
-			return i
+	case fieldRPM:
+		for i, d := range cands {
+			w := float64(d.Config().RPM)
+			if w <= 0 {
+				w = avg
+			}
+			if r -= w; r < 0 {
+				return i
+			}
+		}
+	default:
+		for i, d := range cands {
+			w := float64(d.Config().TPM)
+			if w <= 0 {
+				w = avg
+			}
+			if r -= w; r < 0 {
+				return i
+			}
 		}
 	}
 	return n - 1 // rounding
@@ -83,16 +107,5 @@ const (
 	fieldRPM
 	fieldTPM
 )
-
-func weightOf(c *deployment.Config, field int) float64 {
-	switch field {
-	case fieldWeight:
-		return c.Weight
-	case fieldRPM:
-		return float64(c.RPM)
-	default:
-		return float64(c.TPM)
-	}
-}
 
 var _ Strategy = (*Shuffle)(nil)
