@@ -437,7 +437,7 @@ func (c *call) countTokens(g *group) {
 		return
 	}
 	c.counted = true
-	c.info.PromptTokens = promptTokens(c.req)
+	c.info.PromptTokens = promptTokens(c.req, g.deps[0].Config().Model)
 }
 
 // excluded returns the index in c.failed of d, -1 when d has not failed.

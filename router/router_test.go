@@ -604,7 +604,7 @@ func TestPreCallChecksUseTheContextWindow(t *testing.T) {
 	}
 	// Counted from the body when no hint is given.
 	long := chatReq("g")
-	long.Body = []byte(`{"messages":[{"role":"user","content":"` + strings.Repeat("lorem ipsum ", 5000) + `"}]}`)
+	long.Body = []byte(`{"messages":[{"role":"user","content":"` + strings.Repeat("lorem ipsum ", 20000) + `"}]}`)
 	if res, err := h.r.Do(t.Context(), long); err != nil || res.ModelGroup != "huge" {
 		t.Fatalf("long body: %v %v", res, err)
 	}
