@@ -268,10 +268,10 @@ func (d *Deployment) Headroom(now time.Time) float64 {
 	h := 1.0
 	if u := d.up.Load(); u != nil && n < u.horizon {
 		el := n - u.obs
-		if u.req.remaining >= 0 {
+		if u.req.rem >= 0 {
 			h = u.req.fraction(el, d.sinceReq.Load(), &d.peakReq)
 		}
-		if u.tok.remaining >= 0 {
+		if u.tok.rem >= 0 {
 			if f := u.tok.fraction(el, d.sinceTok.Load(), &d.peakTok); f < h {
 				h = f
 			}
@@ -314,10 +314,10 @@ func (d *Deployment) upstreamExhausted(now int64, budget int) bool {
 		return false
 	}
 	el := now - u.obs
-	if left := u.req.leftAt(el); left >= 0 && left-d.sinceReq.Load() < 1 {
+	if left := u.req.left(el); left >= 0 && left-float64(d.sinceReq.Load()) < 1 {
 		return true
 	}
-	if left := u.tok.leftAt(el); left >= 0 && left-d.sinceTok.Load() < int64(max(budget, 1)) {
+	if left := u.tok.left(el); left >= 0 && left-float64(d.sinceTok.Load()) < float64(max(budget, 1)) {
 		return true
 	}
 	return false
@@ -328,14 +328,12 @@ func (d *Deployment) upstreamExhausted(now int64, budget int) bool {
 // out.
 //
 // Its size is 192 bytes, a size class of whole cache lines, and the fields
-// Headroom reads when the upstream sends request counts only (obs to
-// tok.remaining) share the first line.
+// Headroom reads (obs to tok) fill the first two.
 type upstream struct {
 	obs      int64 // snap.ObservedAt, unix ns
 	horizon  int64 // unix ns after which the snapshot says nothing
 	req, tok budget
 	snap     ratelimit.Snapshot
-	_        [16]byte
 }
 
 func newUpstream(s ratelimit.Snapshot) *upstream {
@@ -352,56 +350,64 @@ func newUpstream(s ratelimit.Snapshot) *upstream {
 	return u
 }
 
-// budget is one of a snapshot's two budgets.
+// budget is one of a snapshot's two budgets, as a function of the time
+// el since the observation that needs few branches: linear from rem with
+// slope rate, capped at cap, until end; after from then on.
 type budget struct {
-	remaining int64   // ratelimit.Unknown (-1) when not sent
-	reset     int64   // ns; < 0 when not sent
-	rate      float64 // refill per ns towards limit; 0 when it cannot grow
-	inv       float64 // 1/limit; 0 when the limit is unknown
-	limit     int64   // ratelimit.Unknown (-1) when not sent
+	end   int64   // el (ns) at which the linear part ends; 0 when unknown
+	rem   float64 // remaining at the observation; -1 when unknown
+	rate  float64 // refill per ns; 0 when it cannot grow
+	cap   float64 // the most the linear part reaches
+	after float64 // left from end on: the limit, or -1 (unknown)
+	inv   float64 // 1/limit; 0 when the limit is unknown
 }
 
+// newBudget prepares (limit, remaining, reset) as ratelimit.Snapshot's
+// projection reads them: a bucket refilling linearly from remaining to
+// limit over reset; with no limit it cannot grow and is unknown after the
+// reset; with no reset it holds for ratelimit.AssumedWindow.
 func newBudget(limit, remaining int64, reset time.Duration) budget {
-	b := budget{limit: limit, remaining: remaining, reset: int64(reset)}
+	if remaining < 0 {
+		return budget{rem: -1, cap: -1, after: -1}
+	}
+	b := budget{rem: float64(remaining), cap: float64(remaining), after: -1}
 	if limit > 0 {
 		b.inv = 1 / float64(limit)
 	}
-	if reset > 0 && limit > remaining && remaining >= 0 {
+	if reset < 0 {
+		b.end = int64(ratelimit.AssumedWindow)
+		return b
+	}
+	b.end = int64(reset)
+	if limit >= 0 {
+		b.after = float64(limit)
+	}
+	if reset > 0 && limit > remaining {
 		b.rate = float64(limit-remaining) / float64(reset)
+		b.cap = float64(limit)
 	}
 	return b
 }
 
-// leftAt projects the budget el nanoseconds after its observation, exactly
-// as ratelimit.Snapshot.RequestsLeftAt does (a test pins the two
-// together), without time.Time arithmetic.
-func (b *budget) leftAt(el int64) int64 {
-	switch {
-	case b.remaining < 0:
-		return ratelimit.Unknown
-	case el <= 0:
-		return b.remaining
-	case b.reset < 0:
-		if el < int64(ratelimit.AssumedWindow) {
-			return b.remaining
-		}
-		return ratelimit.Unknown
-	case el >= b.reset:
-		if b.limit < 0 {
-			return ratelimit.Unknown
-		}
-		return b.limit
-	case b.rate == 0:
-		return b.remaining
+// left projects the budget el nanoseconds after its observation, as
+// ratelimit.Snapshot.RequestsLeftAt does but in floating point without
+// time.Time arithmetic (a fuzz test pins the two together); < 0 means
+// unknown.
+func (b *budget) left(el int64) float64 {
+	if el <= 0 {
+		return b.rem
 	}
-	return min(b.remaining+int64(b.rate*float64(el)), b.limit)
+	if el < b.end {
+		return min(b.rem+b.rate*float64(el), b.cap)
+	}
+	return b.after
 }
 
 // fraction returns (left - since) / limit clamped to [0, 1], with the
 // peak remaining count standing in for an unknown limit; 1 when nothing is
 // known.
 func (b *budget) fraction(el, since int64, peakOf *atomic.Int64) float64 {
-	left := b.leftAt(el)
+	left := b.left(el)
 	if left < 0 {
 		return 1
 	}
@@ -409,14 +415,14 @@ func (b *budget) fraction(el, since int64, peakOf *atomic.Int64) float64 {
 	if inv == 0 {
 		peak := peakOf.Load()
 		if peak <= 0 {
-			if left-since > 0 {
+			if left-float64(since) >= 1 {
 				return 1
 			}
 			return 0
 		}
 		inv = 1 / float64(peak)
 	}
-	return clamp01(float64(left-since) * inv)
+	return clamp01((left - float64(since)) * inv)
 }
 
 // storeSnapshot keeps s as the latest snapshot unless a newer one is
