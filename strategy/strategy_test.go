@@ -226,7 +226,7 @@ func TestEmptyAndNil(t *testing.T) {
 }
 
 func TestSimpleShuffleWeights(t *testing.T) {
-	const n = 200_000
+	const n = 100_000
 	for _, tc := range []struct {
 		name string
 		cfgs []deployment.Config
