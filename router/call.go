@@ -264,10 +264,7 @@ func (c *call) runGroup(g *group, fb int) error {
 	)
 	for {
 		if err := c.ctx.Err(); err != nil {
-			if lastErr != nil {
-				return lastErr
-			}
-			return err
+			return err // the attempts so far stay in c.attempts
 		}
 		d := c.pick(g)
 		if d == nil {
@@ -283,9 +280,6 @@ func (c *call) runGroup(g *group, fb int) error {
 			}
 			c.forgetTransient()
 			if err := c.r.sleep(c.ctx, wait); err != nil {
-				if lastErr != nil {
-					return lastErr
-				}
 				return err
 			}
 			waited = true
@@ -293,10 +287,6 @@ func (c *call) runGroup(g *group, fb int) error {
 				retry++ // a wait before the first attempt uses one retry
 			}
 			continue
-		}
-		waited = false
-		if attempts > 0 {
-			c.retries++
 		}
 		var (
 			err  error
@@ -308,7 +298,11 @@ func (c *call) runGroup(g *group, fb int) error {
 			err, busy = c.tryDo(g, d)
 		}
 		if busy {
-			continue
+			continue // d refused at Begin; it is left out until the next wait
+		}
+		waited = false
+		if attempts > 0 {
+			c.retries++
 		}
 		attempts++
 		if err == nil {

@@ -719,3 +719,21 @@ func TestPlainClientErrorsMoveToAnotherDeploymentOnly(t *testing.T) {
 		t.Error("waited to retry an unclassified error on the same deployment")
 	}
 }
+
+func TestCancellationDuringAWait(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	h := newHarness(t, Config{Deployments: grp("g", "a")}, WithSleep(func(ctx context.Context, d time.Duration) error {
+		cancel() // the caller gives up while the router waits to retry
+		<-ctx.Done()
+		return ctx.Err()
+	}))
+	h.client("a").setScript(step{err: perr(provider.ClassServer, 503)})
+	_, err := h.r.Do(ctx, chatReq("g"))
+	var pe *provider.Error
+	if !errors.Is(err, context.Canceled) || !errors.As(err, &pe) || pe.StatusCode != 503 {
+		t.Fatalf("err = %v, want canceled, still reaching the 503", err)
+	}
+	if n := h.client("a").Calls(); n != 1 {
+		t.Errorf("%d upstream calls after cancellation", n)
+	}
+}
