@@ -355,3 +355,41 @@ func TestStoreClosed(t *testing.T) {
 		t.Errorf("after Close: %v", err)
 	}
 }
+
+func errorsAs[T error](err error, target *T) bool { return errors.As(err, target) }
+
+func FuzzDecodeSnapshot(f *testing.F) {
+	f.Add(encodeSnapshot(snap(t0, 3)))
+	f.Add(encodeSnapshot(ratelimit.Empty(t0)))
+	f.Add("00000000000000000001|1|2|3|4|5|6|7")
+	f.Add("00000000000000000001|1|2|3")
+	f.Fuzz(func(t *testing.T, v string) {
+		s, err := decodeSnapshot(v)
+		if err != nil {
+			return
+		}
+		if got := encodeSnapshot(s); got[stampLen:] != v[stampLen:] && len(v) > 0 {
+			// Numbers may be spelled differently ("+1", "01"); decoding
+			// the re-encoding must give the same snapshot.
+			s2, err := decodeSnapshot(got)
+			if err != nil || s2 != s {
+				t.Fatalf("round trip %q -> %+v -> %q -> %+v", v, s, got, s2)
+			}
+		}
+	})
+}
+
+func FuzzDecodeCooldown(f *testing.F) {
+	f.Add(encodeCooldown(Cooldown{Until: t0, Reason: "rate_limited"}))
+	f.Add("00000000000000000001|")
+	f.Fuzz(func(t *testing.T, v string) {
+		c, err := decodeCooldown(v)
+		if err != nil {
+			return
+		}
+		c2, err := decodeCooldown(encodeCooldown(c))
+		if err != nil || !c2.Until.Equal(c.Until) || c2.Reason != c.Reason {
+			t.Fatalf("round trip %q: %+v -> %+v (%v)", v, c, c2, err)
+		}
+	})
+}
