@@ -74,11 +74,11 @@ type call struct {
 
 	retries, fallbacks int
 	attempts           []Attempt
-	attemptBuf         [4]Attempt
+	attemptBuf         [2]Attempt
 	failed             []failure
-	failedBuf          [4]failure
+	failedBuf          [2]failure
 	tried              []string
-	triedBuf           [4]string
+	triedBuf           [2]string
 	unavailable        []*NoDeploymentError
 
 	// The attempt that succeeded.
