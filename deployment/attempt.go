@@ -177,9 +177,14 @@ func (a *Attempt) End(now time.Time, o Outcome) {
 	var hint int64 // retry deadline from the upstream, unix ns
 	if len(hdr) > 0 {
 		if s := ratelimit.Parse(hdr, now); s.Known() {
-			d.storeSnapshot(s)
 			if until, ok := s.ExhaustedUntil(); ok {
 				hint = until.UnixNano()
+				storeMax(&d.exhaustedUntil, hint)
+			}
+			// A retry hint alone (a 503's Retry-After) must not replace
+			// the counts of an earlier snapshot.
+			if s.LimitRequests >= 0 || s.RemainingRequests >= 0 || s.LimitTokens >= 0 || s.RemainingTokens >= 0 {
+				d.storeSnapshot(s)
 			}
 		}
 	}

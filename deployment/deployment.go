@@ -442,9 +442,6 @@ func (d *Deployment) storeSnapshot(s ratelimit.Snapshot) {
 	d.sinceTok.Store(0)
 	storeMax(&d.peakReq, s.RemainingRequests)
 	storeMax(&d.peakTok, s.RemainingTokens)
-	if until, ok := s.ExhaustedUntil(); ok {
-		storeMax(&d.exhaustedUntil, until.UnixNano())
-	}
 }
 
 // storeMax sets v to max(v, n).

@@ -291,3 +291,16 @@ func TestAllocations(t *testing.T) {
 		}
 	}
 }
+
+func TestRetryHintKeepsCounts(t *testing.T) {
+	d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: 10})
+	call(t, d, t0, deployment.Outcome{Header: rlHeader("100", "40", "60s")})
+	e := perr(provider.ClassServer, 503)
+	e.Header = http.Header{"Retry-After": {"3"}}
+	call(t, d, t0, fail(e))
+	if s := d.Snapshot(); s == nil || s.RemainingRequests != 40 {
+		t.Errorf("a bare Retry-After replaced the snapshot: %+v", s)
+	}
+	wantReason(t, d, t0.Add(3*time.Second-1), deployment.ReasonExhausted)
+	wantReason(t, d, t0.Add(3*time.Second), deployment.ReasonOK)
+}
