@@ -13,9 +13,10 @@ import (
 // everything else: a multi-megabyte body with base64 images is walked with
 // bytes.IndexByte inside strings and copied once.
 //
-// The scanner checks structure (strings, brackets, separators) but not
-// every detail of numbers and literals; a body it accepts that is not
-// really JSON is left for the upstream to reject.
+// The scanner checks JSON's grammar (objects, arrays, separators, numbers,
+// literals) but, for speed, not the inside of strings: control characters
+// and invalid escapes pass, and are left for the upstream (or the caller)
+// to reject.
 
 var errNotObject = errors.New("not a JSON object")
 
@@ -204,8 +205,13 @@ func skipString(b []byte, i int) (end int, escaped bool, err error) {
 	}
 }
 
+// maxDepth bounds nesting, as encoding/json does.
+const maxDepth = 10000
+
 // skipValue returns the offset just past the value starting at b[i].
-func skipValue(b []byte, i int) (int, error) {
+func skipValue(b []byte, i int) (int, error) { return skipNested(b, i, 0) }
+
+func skipNested(b []byte, i, depth int) (int, error) {
 	if i >= len(b) {
 		return 0, errUnexpectedEnd
 	}
@@ -214,7 +220,10 @@ func skipValue(b []byte, i int) (int, error) {
 		end, _, err := skipString(b, i)
 		return end, err
 	case c == '{' || c == '[':
-		return skipContainer(b, i)
+		if depth >= maxDepth {
+			return 0, fmt.Errorf("nesting deeper than %d at offset %d", maxDepth, i)
+		}
+		return skipContainer(b, i, depth+1)
 	case c == 't':
 		return skipLiteral(b, i, "true")
 	case c == 'f':
@@ -222,16 +231,7 @@ func skipValue(b []byte, i int) (int, error) {
 	case c == 'n':
 		return skipLiteral(b, i, "null")
 	case c == '-' || (c >= '0' && c <= '9'):
-		j := i + 1
-		for j < len(b) {
-			switch b[j] {
-			case '0', '1', '2', '3', '4', '5', '6', '7', '8', '9', '.', 'e', 'E', '+', '-':
-				j++
-				continue
-			}
-			break
-		}
-		return j, nil
+		return skipNumber(b, i)
 	}
 	return 0, syntaxAt(b, i, "a value")
 }
@@ -243,46 +243,93 @@ func skipLiteral(b []byte, i int, lit string) (int, error) {
 	return i + len(lit), nil
 }
 
-// skipContainer skips a nested object or array, checking that brackets
-// match (up to a fixed depth; deeper nesting is only counted).
-func skipContainer(b []byte, i int) (int, error) {
-	var stack [64]byte
-	depth := 0
-	for i < len(b) {
-		switch c := b[i]; c {
-		case '"':
+// skipNumber skips a number of JSON's grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func skipNumber(b []byte, i int) (int, error) {
+	j := i
+	if b[j] == '-' {
+		j++
+	}
+	switch {
+	case j < len(b) && b[j] == '0':
+		j++
+	case j < len(b) && b[j] >= '1' && b[j] <= '9':
+		j = skipDigits(b, j)
+	default:
+		return 0, syntaxAt(b, j, "a digit")
+	}
+	if j < len(b) && b[j] == '.' {
+		k := skipDigits(b, j+1)
+		if k == j+1 {
+			return 0, syntaxAt(b, k, "a digit")
+		}
+		j = k
+	}
+	if j < len(b) && (b[j] == 'e' || b[j] == 'E') {
+		j++
+		if j < len(b) && (b[j] == '+' || b[j] == '-') {
+			j++
+		}
+		k := skipDigits(b, j)
+		if k == j {
+			return 0, syntaxAt(b, k, "a digit")
+		}
+		j = k
+	}
+	return j, nil
+}
+
+func skipDigits(b []byte, j int) int {
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	return j
+}
+
+// skipContainer skips the object or array starting at b[i], checking its
+// grammar: keys, colons, commas and nested values.
+func skipContainer(b []byte, i, depth int) (int, error) {
+	object := b[i] == '{'
+	closing := byte(']')
+	if object {
+		closing = '}'
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == closing {
+		return i + 1, nil
+	}
+	for {
+		if object {
+			if i >= len(b) || b[i] != '"' {
+				return 0, syntaxAt(b, i, "a string key")
+			}
 			end, _, err := skipString(b, i)
 			if err != nil {
 				return 0, err
 			}
-			i = end
-			continue
-		case '{', '[':
-			if depth < len(stack) {
-				stack[depth] = c
+			i = skipWS(b, end)
+			if i >= len(b) || b[i] != ':' {
+				return 0, syntaxAt(b, i, "':'")
 			}
-			depth++
-		case '}', ']':
-			depth--
-			if depth < 0 {
-				return 0, syntaxAt(b, i, "a value")
-			}
-			if depth < len(stack) {
-				want := byte('{')
-				if c == ']' {
-					want = '['
-				}
-				if stack[depth] != want {
-					return 0, fmt.Errorf("mismatched %q at offset %d", c, i)
-				}
-			}
-			if depth == 0 {
-				return i + 1, nil
-			}
+			i = skipWS(b, i+1)
 		}
-		i++
+		end, err := skipNested(b, i, depth)
+		if err != nil {
+			return 0, err
+		}
+		i = skipWS(b, end)
+		if i >= len(b) {
+			return 0, errUnexpectedEnd
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case closing:
+			return i + 1, nil
+		default:
+			return 0, syntaxAt(b, i, "',' or a closing bracket")
+		}
 	}
-	return 0, errUnexpectedEnd
 }
 
 // member returns the raw value of the top-level key name in the object b,

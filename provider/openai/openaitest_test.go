@@ -49,7 +49,7 @@ func TestFakeEndpoints(t *testing.T) {
 		{provider.EndpointEmbeddings, `{"model":"group","input":["a","b"]}`, `"embedding"`},
 		{provider.EndpointResponses, `{"model":"group","input":"hi"}`, `"response"`},
 	}
-	for _, tt := range tests {
+	for i, tt := range tests {
 		resp, err := c.Do(ctx, &provider.Request{Endpoint: tt.endpoint, Body: []byte(tt.body)})
 		if err != nil {
 			t.Fatalf("%v: %v", tt.endpoint, err)
@@ -60,7 +60,7 @@ func TestFakeEndpoints(t *testing.T) {
 		if resp.Header.Get("X-Ratelimit-Remaining-Requests") == "" || resp.Header.Get("X-Request-Id") == "" {
 			t.Errorf("%v: rate-limit or request-id headers missing: %v", tt.endpoint, resp.Header)
 		}
-		rr, _ := srv.LastRequest()
+		rr := nthRequest(t, srv, i+1)
 		if rr.Model != "gpt-4o-mini" || rr.Key != "sk-a" {
 			t.Errorf("%v: the fake saw model %q key %q", tt.endpoint, rr.Model, rr.Key)
 		}
@@ -122,8 +122,17 @@ func TestFakeStreams(t *testing.T) {
 		t.Fatalf("bridged stream %q err %v", text, s.Err())
 	}
 	s.Close()
-	if rr, _ := srv.LastRequest(); rr.Endpoint != "responses" || rr.Model != "o4-mini" {
-		t.Errorf("the bridge called %s with model %q", rr.Endpoint, rr.Model)
+	// The fake records a request when its handler returns, which may be
+	// after the client saw response.completed, and after later requests.
+	if !waitFor(func() bool {
+		for _, rr := range srv.Requests() {
+			if rr.Endpoint == "responses" && rr.Model == "o4-mini" {
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Errorf("the bridge's request to /responses with model o4-mini was not seen")
 	}
 
 	resp, err := bridge.Do(ctx, &provider.Request{Endpoint: provider.EndpointChat,
@@ -134,6 +143,27 @@ func TestFakeStreams(t *testing.T) {
 	if !strings.Contains(string(resp.Body), `"reasoning_content":"hmm"`) || !strings.Contains(string(resp.Body), `"chat.completion"`) {
 		t.Errorf("bridged answer %s", resp.Body)
 	}
+}
+
+// waitFor polls cond until it holds, for up to 10 seconds.
+func waitFor(cond func() bool) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if cond() {
+			return true
+		}
+	}
+	return false
+}
+
+// nthRequest returns the n-th request the fake recorded (from 1), waiting
+// for it: the fake records a request when its handler returns, which may
+// be just after the client has read the answer.
+func nthRequest(t *testing.T, srv *openaitest.Server, n int) openaitest.RecordedRequest {
+	t.Helper()
+	if !waitFor(func() bool { return len(srv.Requests()) >= n }) {
+		t.Fatalf("the fake recorded %d requests, want %d", len(srv.Requests()), n)
+	}
+	return srv.Requests()[n-1]
 }
 
 // collectChat reads a chat chunk stream and returns its content.
@@ -160,7 +190,7 @@ func TestFakeAzure(t *testing.T) {
 	srv := openaitest.NewServer()
 	defer srv.Close()
 	c := fakeClient(t, srv, openai.Config{Model: "azure/gpt4o-east", BaseURL: srv.RootURL, APIVersion: "2024-10-21", APIKey: "az-key"})
-	for _, ep := range []provider.Endpoint{provider.EndpointChat, provider.EndpointEmbeddings} {
+	for i, ep := range []provider.Endpoint{provider.EndpointChat, provider.EndpointEmbeddings} {
 		body := `{"messages":[{"role":"user","content":"hi"}]}`
 		if ep == provider.EndpointEmbeddings {
 			body = `{"input":"hi"}`
@@ -168,7 +198,7 @@ func TestFakeAzure(t *testing.T) {
 		if _, err := c.Do(context.Background(), &provider.Request{Endpoint: ep, Body: []byte(body)}); err != nil {
 			t.Fatalf("%v: %v", ep, err)
 		}
-		rr, _ := srv.LastRequest()
+		rr := nthRequest(t, srv, i+1)
 		if !rr.Azure || rr.Deployment != "gpt4o-east" || rr.Key != "az-key" || rr.Header.Get("Authorization") != "" {
 			t.Errorf("%v: the fake saw azure=%v deployment %q key %q", ep, rr.Azure, rr.Deployment, rr.Key)
 		}

@@ -1,13 +1,16 @@
 package openai
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchyard-go/switchyard/provider"
 )
@@ -433,4 +436,52 @@ func TestTextCompletionChat(t *testing.T) {
 		!strings.Contains(got[1], `"object":"chat.completion.chunk"`) || strings.Contains(got[1], "role") {
 		t.Fatalf("chunks %q, err %v", got, s.Err())
 	}
+}
+
+// newTestStream runs the stream logic over raw bytes, without HTTP.
+func newTestStream(t testing.TB, raw []byte, responses bool) *stream {
+	c, err := New(Config{Model: "gpt-4o", BaseURL: "http://127.0.0.1:1", DeploymentID: "f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	resp := &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(raw))}
+	return &stream{
+		c: c, ctx: ctx, cancel: cancel, stopTotal: func() {}, idle: time.AfterFunc(time.Hour, func() {}), idleTO: time.Hour,
+		resp: resp, sse: provider.NewSSEReader(resp.Body), responses: responses,
+	}
+}
+
+// FuzzStream feeds arbitrary bytes to the event stream logic: it must never
+// panic, and it must end either cleanly after its end marker or with a
+// *provider.Error.
+func FuzzStream(f *testing.F) {
+	f.Add([]byte(chunk("a")+usageChunk+"data: [DONE]\n\n"), false)
+	f.Add([]byte(chunk("a")+`data: {"error":{"message":"x","code":429}}`+"\n\n"), false)
+	f.Add([]byte(responsesStream+responsesCompleted), true)
+	f.Add([]byte("event: response.failed\ndata: {\"response\":{\"error\":{\"code\":\"server_error\"}}}\n\n"), true)
+	f.Add([]byte("data: {\"usage\":{\"prompt_tokens\":1e400}}\n\ndata: [DONE]"), false)
+	f.Fuzz(func(t *testing.T, raw []byte, responses bool) {
+		s := newTestStream(t, raw, responses)
+		defer s.Close()
+		for s.Next() {
+			ev := s.Event()
+			// The scanner does not look inside strings (see jsonscan.go).
+			if !json.Valid(ev.Data) && !bytes.ContainsAny(ev.Data, "\\") && !hasControlInString(ev.Data) && utf8.Valid(ev.Data) {
+				t.Fatalf("delivered an event that is not JSON: %q", ev.Data)
+			}
+		}
+		if err := s.Err(); err != nil {
+			var pe *provider.Error
+			if !errors.As(err, &pe) || pe.Deployment != "f" {
+				t.Fatalf("Err = %v, not a *provider.Error naming the deployment", err)
+			}
+		} else if !responses && !bytes.Contains(raw, []byte("[DONE]")) {
+			t.Fatal("clean end without [DONE]")
+		}
+		u := s.Usage()
+		if u.PromptTokens < 0 || u.CompletionTokens < 0 || u.TotalTokens < 0 {
+			t.Fatalf("negative usage %+v", u)
+		}
+	})
 }
