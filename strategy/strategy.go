@@ -1,6 +1,7 @@
 package strategy
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -109,6 +110,9 @@ func New(name string, args map[string]any) (Strategy, error) {
 	}
 	s, err := f(args)
 	if err != nil {
+		if ae := (*ArgError)(nil); errors.As(err, &ae) {
+			return nil, err // already names the package and the strategy
+		}
 		return nil, fmt.Errorf("strategy: %s: %w", name, err)
 	}
 	return s, nil

@@ -149,7 +149,7 @@ func TestNewBadArgs(t *testing.T) {
 			if !errors.As(err, &ae) {
 				t.Fatalf("err = %v, want *ArgError", err)
 			}
-			if ae.Arg != tc.arg || ae.Strategy != tc.strategy || !strings.HasPrefix(err.Error(), "strategy: ") {
+			if ae.Arg != tc.arg || ae.Strategy != tc.strategy || !strings.HasPrefix(err.Error(), "strategy: ") || strings.Count(err.Error(), "strategy") != 1 {
 				t.Errorf("err = %v (arg %q), want one about %q", err, ae.Arg, tc.arg)
 			}
 		})
