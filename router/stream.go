@@ -2,7 +2,9 @@ package router
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
+	"runtime"
 	"time"
 
 	"github.com/switchyard-go/switchyard/deployment"
@@ -19,6 +21,10 @@ import (
 // token, and so that a failure before it could still be retried); Next
 // returns it first. A stream that breaks after that ends with an error from
 // Err; it is never truncated silently.
+//
+// A StreamResult dropped without Close or reaching its end is closed when
+// the garbage collector finds it, so that its connection and the
+// deployment's in-flight count are not leaked; do not rely on it.
 type StreamResult struct {
 	// ModelGroup and Deployment serve the stream.
 	ModelGroup, Deployment string
@@ -29,25 +35,36 @@ type StreamResult struct {
 	// Fallbacks counts the fallback groups tried.
 	Retries, Fallbacks int
 
+	st      *streamState
+	header  http.Header
+	cleanup runtime.Cleanup
+
+	attemptBuf [1]Attempt
+}
+
+// streamState is the live part of a StreamResult, apart so that the
+// cleanup of an abandoned StreamResult can reach it.
+type streamState struct {
 	r        *Router
 	ctx      context.Context // the caller's
 	cancel   context.CancelCauseFunc
 	inner    provider.Stream
-	header   http.Header
 	dep      *deployment.Deployment
 	att      deployment.Attempt
 	model    string
+	group    string
 	endpoint provider.Endpoint
 	reqStart time.Time
 	attStart time.Time
 	ttft     time.Duration
 	retry    int
 	fb       int
+	attempts int
+	retries  int
+	fbs      int
 	pending  bool // the first event is read and not yet handed out
 	done     bool // the attempt has ended
 	err      error
-
-	attemptBuf [1]Attempt
 }
 
 // Stream opens a streaming request to the model group (or alias) named by
@@ -71,14 +88,16 @@ func (r *Router) Stream(ctx context.Context, req *provider.Request, opts ...Call
 		c.requestHook(e)
 		return nil, e
 	}
-	s := &StreamResult{
-		ModelGroup: c.group.name, Deployment: c.dep.ID(), Retries: c.retries, Fallbacks: c.fallbacks,
+	st := &streamState{
 		r: r, ctx: ctx, cancel: c.cancel, inner: c.s, dep: c.dep, att: c.att,
-		model: c.model, endpoint: c.req.Endpoint, reqStart: c.start, attStart: c.attStart,
-		ttft: c.ttft, retry: c.retry, fb: c.fb, pending: c.first,
+		model: c.model, group: c.group.name, endpoint: c.req.Endpoint, reqStart: c.start, attStart: c.attStart,
+		ttft: c.ttft, retry: c.retry, fb: c.fb, attempts: len(c.attempts), retries: c.retries, fbs: c.fallbacks,
+		pending: c.first,
 	}
+	s := &StreamResult{ModelGroup: c.group.name, Deployment: c.dep.ID(), Retries: c.retries, Fallbacks: c.fallbacks, st: st}
 	s.Attempts = c.copyAttempts(s.attemptBuf[:0])
 	s.header = annotate(c.s.Header(), c.group.name, s.Deployment, c.retries, c.fallbacks)
+	s.cleanup = runtime.AddCleanup(s, (*streamState).abandon, st)
 	return s, nil
 }
 
@@ -88,84 +107,101 @@ func (s *StreamResult) Header() http.Header { return s.header }
 
 // Next advances to the next event, reporting whether there is one.
 func (s *StreamResult) Next() bool {
-	if s.pending {
-		s.pending = false
+	st := s.st
+	if st.pending {
+		st.pending = false
 		return true
 	}
-	if s.done {
+	if st.done {
 		return false
 	}
-	if s.inner.Next() {
+	if st.inner.Next() {
 		return true
 	}
-	s.finish(s.inner.Err())
+	st.finish(st.inner.Err())
+	s.cleanup.Stop()
 	return false
 }
 
 // Event returns the current event; its Data is valid until the next call to
 // Next.
-func (s *StreamResult) Event() provider.Event { return s.inner.Event() }
+func (s *StreamResult) Event() provider.Event { return s.st.inner.Event() }
 
 // Usage returns the usage reported so far.
-func (s *StreamResult) Usage() provider.Usage { return s.inner.Usage() }
+func (s *StreamResult) Usage() provider.Usage { return s.st.inner.Usage() }
 
 // Err returns the error that ended the stream, nil after a clean end or
 // Close. It is a *provider.Error naming the deployment.
-func (s *StreamResult) Err() error { return s.err }
+func (s *StreamResult) Err() error { return s.st.err }
 
 // Close ends the stream and releases the upstream connection.
 func (s *StreamResult) Close() error {
-	err := s.inner.Close()
-	s.pending = false
-	s.finish(nil)
+	s.cleanup.Stop()
+	st := s.st
+	err := st.inner.Close()
+	st.pending = false
+	st.finish(nil)
 	return err
+}
+
+// abandon ends a stream its caller dropped without closing it. It runs on
+// the garbage collector's cleanup goroutine, when nothing else can reach
+// the stream.
+func (st *streamState) abandon() {
+	if st.done {
+		return
+	}
+	_ = st.inner.Close()
+	st.r.log.LogAttrs(context.Background(), slog.LevelWarn, "router: stream dropped without Close",
+		slog.String("model_group", st.group), slog.String("deployment", st.dep.ID()))
+	st.finish(nil)
 }
 
 // finish ends the attempt exactly once, with the stream's error (nil for a
 // clean end or an early Close), and runs the hooks.
-func (s *StreamResult) finish(err error) {
-	if s.done {
+func (st *streamState) finish(err error) {
+	if st.done {
 		return
 	}
-	s.done = true
-	end := s.r.now()
+	st.done = true
+	end := st.r.now()
 	var pe *provider.Error
 	if err != nil {
-		pe = normalizeErr(err, s.dep, s.ctx, s.ctx)
-		s.err = pe
+		pe = normalizeErr(err, st.dep, st.ctx, st.ctx)
+		st.err = pe
 	}
-	usage := s.inner.Usage()
+	usage := st.inner.Usage()
 	o := deployment.Outcome{
-		Latency: end.Sub(s.attStart), TTFT: s.ttft, Stream: true, Usage: usage, Header: s.inner.Header(),
+		Latency: end.Sub(st.attStart), TTFT: st.ttft, Stream: true, Usage: usage, Header: st.inner.Header(),
 	}
 	if pe != nil {
 		o.Err = pe
 	}
-	s.att.End(end, o)
-	if s.cancel != nil {
-		s.cancel(nil)
+	st.att.End(end, o)
+	if st.cancel != nil {
+		st.cancel(nil)
 	}
-	info := s.dep.Config().Info
+	info := st.dep.Config().Info
 	c := cost(usage, info.InputCostPerToken, info.OutputCostPerToken)
-	if h := s.r.hooks.OnAttempt; h != nil {
+	if h := st.r.hooks.OnAttempt; h != nil {
 		a := AttemptInfo{
-			Model: s.model, ModelGroup: s.ModelGroup, Deployment: s.Deployment, UpstreamModel: s.dep.Config().Model,
-			Endpoint: s.endpoint, Stream: true, Start: s.attStart, Latency: o.Latency, TTFT: s.ttft,
-			Usage: usage, Cost: c, Retry: s.retry, Fallback: s.fb,
+			Model: st.model, ModelGroup: st.group, Deployment: st.dep.ID(), UpstreamModel: st.dep.Config().Model,
+			Endpoint: st.endpoint, Stream: true, Start: st.attStart, Latency: o.Latency, TTFT: st.ttft,
+			Usage: usage, Cost: c, Retry: st.retry, Fallback: st.fb,
 		}
 		if pe != nil {
 			a.Err, a.Class, a.StatusCode = pe, pe.Class, pe.StatusCode
 		}
 		h(a)
 	}
-	if h := s.r.hooks.OnRequest; h != nil {
+	if h := st.r.hooks.OnRequest; h != nil {
 		ri := RequestInfo{
-			Model: s.model, ModelGroup: s.ModelGroup, Deployment: s.Deployment, Endpoint: s.endpoint, Stream: true,
-			Start: s.reqStart, Latency: end.Sub(s.reqStart), Attempts: len(s.Attempts),
-			Retries: s.Retries, Fallbacks: s.Fallbacks, Usage: usage, Cost: c,
+			Model: st.model, ModelGroup: st.group, Deployment: st.dep.ID(), Endpoint: st.endpoint, Stream: true,
+			Start: st.reqStart, Latency: end.Sub(st.reqStart), Attempts: st.attempts,
+			Retries: st.retries, Fallbacks: st.fbs, Usage: usage, Cost: c,
 		}
-		if s.ttft > 0 {
-			ri.TTFT = s.attStart.Add(s.ttft).Sub(s.reqStart)
+		if st.ttft > 0 {
+			ri.TTFT = st.attStart.Add(st.ttft).Sub(st.reqStart)
 		}
 		if pe != nil {
 			ri.Err = pe

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -229,5 +230,31 @@ func TestStreamSetsStreamFlagWithoutTouchingTheRequest(t *testing.T) {
 	got := h.client("a").reqs[0]
 	if !got.Stream || got.Header.Get("X-Extra") != "1" {
 		t.Errorf("upstream request stream=%v header=%v", got.Stream, got.Header)
+	}
+}
+
+func TestDroppedStreamIsClosedByTheCollector(t *testing.T) {
+	h := newHarness(t, Config{Deployments: grp("g", "a")})
+	h.client("a").setScript(step{events: []string{"1", "2", "3"}})
+	func() {
+		s, err := h.r.Stream(t.Context(), chatReq("g"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Next() // read a little, then drop it without Close
+	}()
+	d := h.r.Deployment("a")
+	for i := 0; d.InFlight() != 0 && i < 200; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if d.InFlight() != 0 {
+		t.Fatal("a dropped stream kept its attempt open")
+	}
+	h.client("a").mu.Lock()
+	closed := h.client("a").streams[0].closed
+	h.client("a").mu.Unlock()
+	if !closed {
+		t.Error("a dropped stream kept its upstream open")
 	}
 }
