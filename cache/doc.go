@@ -29,6 +29,25 @@
 // falls back to local state, reports the incident once, and resumes sharing
 // when the Store answers again.
 //
+// go-redis logs each failed dial through its own package-level logger; route
+// or silence it with redis.SetLogger if an outage's log lines matter. The
+// Syncer itself logs through log/slog, once when an incident starts and
+// once when it ends.
+//
+// # Wiring into a router
+//
+//	sy := cache.NewSyncer(store, // nil: memory
+//		cache.WithOnCooldown(func(id string, c cache.Cooldown) { byID[id].SetCooldown(c.Until, c.Reason) }))
+//	defer sy.Close()
+//
+//	// per attempt, after the pick and before Deployment.Begin:
+//	res, err := sy.Reserve(ctx, d.ID(), estTokens, cache.Limits{RPM: rpm, TPM: tpm})
+//	// *LimitError: the deployment is full across replicas, pick another
+//	// after the upstream call (or res.Cancel() if it was never sent):
+//	res.Done(actualTokens)
+//	if s := d.Snapshot(); s != nil { sy.ObserveSnapshot(d.ID(), *s) }
+//	if u := d.CooldownUntil(); u.After(now) { sy.SetCooldown(d.ID(), u, reason) }
+//
 // # Response cache
 //
 // [ResponseCache] caches complete (non-streaming) responses by an exact-match
