@@ -1,0 +1,44 @@
+// Package handler serves a [router.Router] over HTTP with OpenAI's API, so
+// that any OpenAI client (the official SDKs, LangChain, curl) can use a
+// Switchyard router as if it were OpenAI: the role LiteLLM's proxy plays
+// for Python.
+//
+// A [Handler] serves, with and without the "/v1" prefix:
+//
+//	POST /v1/chat/completions      JSON or server-sent events ("stream": true)
+//	POST /v1/completions           legacy completions, streaming too
+//	POST /v1/embeddings
+//	POST /v1/responses             JSON or named server-sent events
+//	POST /v1/audio/transcriptions  multipart/form-data
+//	GET  /v1/models, /v1/models/{id}
+//	GET  /health                   liveness (also /health/liveness, /health/liveliness)
+//	GET  /health/readiness         which deployments are healthy or cooling down
+//	GET  /metrics                  Prometheus metrics, when [WithMetrics] is given
+//
+// Azure OpenAI clients are served too: POST
+// /openai/deployments/{model}/{endpoint} takes the model from the path.
+//
+// # The hot path
+//
+// The handler reads the body once into a pooled buffer, decodes only
+// "model", "stream" and "metadata.tags" from it, and hands the raw body to
+// the router, which changes nothing but "model" on its way upstream.
+// Answers are written as the upstream sent them, byte for byte, so fields
+// this library does not model reach the client unchanged. Streams are
+// relayed event by event and flushed as each arrives.
+//
+// # Errors
+//
+// Every failure is answered in OpenAI's error shape,
+// {"error": {"message", "type", "param", "code"}}, with a status a client
+// can act on: the upstream's own status (and retry-after) when an upstream
+// failed, 429 with retry-after when every deployment is cooling down, 404
+// listing the valid names for an unknown model, 400 for malformed JSON or a
+// missing model, 413 for a body over the limit, 401 without a valid key.
+// A client that goes away cancels the upstream call.
+//
+// # Metrics
+//
+// [NewMetrics] registers Prometheus collectors fed by router hooks: pass
+// [Metrics.Hooks] to router.WithHooks and [WithMetrics] to [New].
+package handler

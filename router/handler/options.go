@@ -1,0 +1,137 @@
+package handler
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+)
+
+// Default body limits.
+const (
+	// DefaultMaxBodyBytes bounds a JSON request body: room for a few
+	// base64 images or a PDF in a chat request.
+	DefaultMaxBodyBytes = 20 << 20
+	// DefaultMaxUploadBytes bounds a multipart upload (an audio
+	// transcription); OpenAI accepts files up to 25 MB.
+	DefaultMaxUploadBytes = 32 << 20
+)
+
+// An Option configures a Handler made by New.
+type Option func(*Handler)
+
+// WithKeys requires every request (health endpoints excepted) to carry one
+// of keys, as "Authorization: Bearer <key>" or "api-key: <key>". Requests
+// without a valid key are refused with 401. Empty keys are ignored; with
+// no non-empty key, nothing is required. The option may be given more
+// than once; the keys add up. Keys are kept only as SHA-256 digests and
+// never logged.
+func WithKeys(keys ...string) Option {
+	return func(h *Handler) {
+		for _, k := range keys {
+			if k != "" {
+				h.auth.add(k)
+			}
+		}
+	}
+}
+
+// WithTagRouting sets whether a request's tags (metadata.tags in the
+// body, or the X-Switchyard-Tags header) restrict it to the deployments
+// carrying them (router.WithTags). Default true. With it off, tags are
+// still removed from the body sent upstream, as LiteLLM does when its
+// enable_tag_filtering is off (tags then serve only for bookkeeping).
+func WithTagRouting(on bool) Option {
+	return func(h *Handler) { h.tagRouting = on }
+}
+
+// WithMaxBodyBytes bounds JSON request bodies; a larger body is refused
+// with 413. Default DefaultMaxBodyBytes; n <= 0 keeps the default.
+func WithMaxBodyBytes(n int64) Option {
+	return func(h *Handler) {
+		if n > 0 {
+			h.maxBody = n
+		}
+	}
+}
+
+// WithMaxUploadBytes bounds multipart request bodies (audio
+// transcriptions); a larger body is refused with 413. Default
+// DefaultMaxUploadBytes; n <= 0 keeps the default.
+func WithMaxUploadBytes(n int64) Option {
+	return func(h *Handler) {
+		if n > 0 {
+			h.maxUpload = n
+		}
+	}
+}
+
+// WithRateLimitHeaders sets whether the upstream's rate-limit headers
+// (x-ratelimit-*, anthropic-ratelimit-*) are given back to the client.
+// Default true. retry-after and retry-after-ms on error answers are always
+// given back: a client needs them to back off.
+func WithRateLimitHeaders(on bool) Option {
+	return func(h *Handler) { h.rateLimitHeaders = on }
+}
+
+// WithProviderHeaders sets whether every upstream response header is also
+// given back with an "llm_provider-" prefix, as LiteLLM's proxy does
+// ("llm_provider-x-request-id"). Default false.
+func WithProviderHeaders(on bool) Option {
+	return func(h *Handler) { h.providerHeaders = on }
+}
+
+// WithForwardHeaders forwards the named request headers from the client to
+// the upstream, such as "OpenAI-Organization" (LiteLLM's
+// forward_openai_org_id). By default no client header is forwarded: the
+// deployment's own credentials and headers apply.
+func WithForwardHeaders(names ...string) Option {
+	return func(h *Handler) {
+		for _, n := range names {
+			n = http.CanonicalHeaderKey(n)
+			if n != "" && !slices.Contains(h.forward, n) {
+				h.forward = append(h.forward, n)
+			}
+		}
+	}
+}
+
+// WithAliases lists extra model names (aliases of model groups) in
+// /v1/models and in the message for an unknown model. Hidden aliases are
+// simply not given here. Default none: only model groups are listed.
+func WithAliases(names ...string) Option {
+	return func(h *Handler) {
+		for _, n := range names {
+			if n != "" && !slices.Contains(h.aliases, n) {
+				h.aliases = append(h.aliases, n)
+			}
+		}
+	}
+}
+
+// WithMetrics serves m at /metrics (without authentication, as Prometheus
+// scrapes usually are; put the endpoint behind a network policy if that
+// matters) and counts the handler's own refusals (401, 400, 413) in it.
+func WithMetrics(m *Metrics) Option {
+	return func(h *Handler) { h.metrics = m }
+}
+
+// WithLogger sets the logger for failed requests (at debug level for the
+// caller's errors, warn for upstream and routing failures). Keys are never
+// logged. Default slog.Default().
+func WithLogger(l *slog.Logger) Option {
+	return func(h *Handler) {
+		if l != nil {
+			h.log = l
+		}
+	}
+}
+
+// WithClock sets the clock used by the readiness report. Default time.Now.
+func WithClock(now func() time.Time) Option {
+	return func(h *Handler) {
+		if now != nil {
+			h.now = now
+		}
+	}
+}

@@ -1,0 +1,214 @@
+package handler
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// maxPooledBuffer is the largest body buffer kept for reuse; larger ones
+// (uploads, big images) are left to the garbage collector.
+const maxPooledBuffer = 1 << 20
+
+// getBuf returns an empty pooled buffer.
+func (h *Handler) getBuf() *bytes.Buffer {
+	b := h.bufs.Get().(*bytes.Buffer)
+	b.Reset()
+	return b
+}
+
+// putBuf returns b to the pool unless it grew too large.
+func (h *Handler) putBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuffer {
+		h.bufs.Put(b)
+	}
+}
+
+// tooLarge is the 413 answer for a body over limit.
+func tooLarge(limit int64) *apiError {
+	return &apiError{
+		status: http.StatusRequestEntityTooLarge, typ: "invalid_request_error", code: "request_too_large",
+		message: fmt.Sprintf("request body too large: the limit is %s", byteSize(limit)), class: "too_large",
+	}
+}
+
+// byteSize formats n as "20 MiB", "512 KiB" or "100 bytes".
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// readBody reads the request body, at most limit bytes, into buf.
+func readBody(r *http.Request, buf *bytes.Buffer, limit int64) *apiError {
+	if r.ContentLength > limit {
+		return tooLarge(limit)
+	}
+	if r.ContentLength > 0 {
+		// ReadFrom wants bytes.MinRead spare bytes before each read; give
+		// them up front so a body of known length needs no second
+		// allocation.
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	n, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
+	if n > limit {
+		return tooLarge(limit)
+	}
+	if err != nil {
+		return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "body_read_error",
+			message: "reading the request body: " + err.Error(), class: "bad_request"}
+	}
+	return nil
+}
+
+// fields are the only parts of a JSON request body the handler reads:
+// the rest goes upstream untouched.
+type fields struct {
+	Model    string    `json:"model"`
+	Stream   bool      `json:"stream"`
+	Metadata *metadata `json:"metadata"`
+}
+
+// metadata is LiteLLM's per-request metadata; only its tags matter here.
+type metadata struct {
+	Tags []string `json:"tags"`
+}
+
+// parseFields reads model, stream and metadata.tags from a JSON body,
+// answering 400 with the problem when the body is not a JSON object or a
+// field has the wrong type.
+func parseFields(body []byte, f *fields) *apiError {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badRequest("", "invalid_json", "the request body is empty: expected a JSON object")
+	}
+	err := json.Unmarshal(body, f)
+	if err == nil {
+		return nil
+	}
+	var (
+		syn *json.SyntaxError
+		typ *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &syn):
+		return badRequest("", "invalid_json", fmt.Sprintf("malformed JSON body at byte %d: %s", syn.Offset, syn.Error()))
+	case errors.As(err, &typ) && typ.Field == "":
+		return badRequest("", "invalid_json", fmt.Sprintf("the request body must be a JSON object, got %s", typ.Value))
+	case errors.As(err, &typ):
+		return badRequest(typ.Field, "invalid_type", fmt.Sprintf("invalid type for %q: expected %s, got %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value))
+	}
+	return badRequest("", "invalid_json", "malformed JSON body: "+err.Error())
+}
+
+// jsonKind names a Go kind as JSON calls it.
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	case "slice":
+		return "an array"
+	case "struct", "ptr", "map":
+		return "an object"
+	}
+	return goKind
+}
+
+// headerTags reads tags from the X-Switchyard-Tags request header, a comma
+// separated list, for clients that cannot add metadata to the body (and
+// for multipart requests).
+func headerTags(r *http.Request, tags []string) []string {
+	v := r.Header.Get("X-Switchyard-Tags")
+	if v == "" {
+		return tags
+	}
+	for t := range strings.SplitSeq(v, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	return tags
+}
+
+// stripTags returns body without metadata.tags, which only the router
+// reads: OpenAI refuses metadata values that are not strings. metadata is
+// removed altogether when nothing else is in it. The other bytes of the
+// body are kept as they are. body must be a valid JSON object.
+func stripTags(body []byte) ([]byte, error) {
+	start, end, first, err := memberSpan(body, "metadata")
+	if err != nil || start < 0 {
+		return body, err
+	}
+	valStart := bytes.IndexByte(body[start:end], ':')
+	if valStart < 0 {
+		return body, errors.New("handler: metadata member without a colon")
+	}
+	valStart += start + 1
+	var md map[string]json.RawMessage
+	if err := json.Unmarshal(body[valStart:end], &md); err != nil {
+		return body, err
+	}
+	if _, ok := md["tags"]; !ok {
+		return body, nil
+	}
+	delete(md, "tags")
+	out := make([]byte, 0, len(body))
+	if len(md) > 0 {
+		val, err := json.Marshal(md)
+		if err != nil {
+			return body, err
+		}
+		out = append(out, body[:valStart]...)
+		out = append(out, val...)
+		return append(out, body[end:]...), nil
+	}
+	// Drop the whole member. A later member's leading comma is in its own
+	// span, so only a first member needs the comma after it removed.
+	if first {
+		rest := bytes.TrimLeft(body[end:], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ',' {
+			end = len(body) - len(rest) + 1
+		}
+	}
+	out = append(out, body[:start]...)
+	return append(out, body[end:]...), nil
+}
+
+// memberSpan finds the top-level member named key in a JSON object: body[start:end]
+// holds the member (with its leading comma unless it is the first), first
+// says whether it is the first member. start is -1 when there is no such
+// member.
+func memberSpan(body []byte, key string) (start, end int, first bool, err error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	tok, err := dec.Token()
+	if err != nil {
+		return -1, -1, false, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return -1, -1, false, errors.New("handler: body is not a JSON object")
+	}
+	for i := 0; dec.More(); i++ {
+		start := int(dec.InputOffset())
+		tok, err := dec.Token()
+		if err != nil {
+			return -1, -1, false, err
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return -1, -1, false, err
+		}
+		if k, _ := tok.(string); k == key {
+			return start, int(dec.InputOffset()), i == 0, nil
+		}
+	}
+	return -1, -1, false, nil
+}
