@@ -393,3 +393,29 @@ func FuzzDecodeCooldown(f *testing.F) {
 		}
 	})
 }
+
+// TestRedisSyncAfterScriptFlush: a server that lost its script cache (a
+// restart, SCRIPT FLUSH) gets the scripts again, and no op runs twice.
+func TestRedisSyncAfterScriptFlush(t *testing.T) {
+	ctx := context.Background()
+	s, mr := newMini(t)
+	w := WindowAt(t0, 0)
+	ops := []SyncOp{{ID: "a", Incr: Usage{Requests: 1}}, {ID: "b", Incr: Usage{Requests: 2}}}
+	if err := s.Sync(ctx, w, ops); err != nil {
+		t.Fatal(err)
+	}
+	mr.FlushAll()
+	if err := s.Client().ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ops = []SyncOp{{ID: "a", Incr: Usage{Requests: 1}}, {ID: "b", Incr: Usage{Requests: 2}}}
+	if err := s.Sync(ctx, w, ops); err != nil {
+		t.Fatal(err)
+	}
+	if ops[0].Usage.Requests != 1 || ops[1].Usage.Requests != 2 {
+		t.Errorf("after script flush: %+v %+v", ops[0].Usage, ops[1].Usage)
+	}
+	if ok, _, err := s.TryReserve(ctx, "a", w, 1, 0, 2, 0); !ok || err != nil {
+		t.Errorf("reserve after script flush: %v %v", ok, err)
+	}
+}

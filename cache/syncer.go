@@ -29,9 +29,11 @@ const (
 	// did is seen within one interval (plus the Store's latency); a
 	// cooldown is pushed at once.
 	SyncBatched SyncMode = iota
-	// SyncEveryRequest reserves each request in the Store (one Lua call,
-	// one round trip): exact across replicas, at the cost of one round trip
-	// per request. Everything else is batched as in SyncBatched.
+	// SyncEveryRequest reserves each request to a deployment with a limit
+	// in the Store (one Lua call, one round trip): exact across replicas,
+	// at the cost of one round trip per request. Everything else (requests
+	// to deployments without limits, token corrections, snapshots,
+	// cooldowns, in-flight counts) is batched as in SyncBatched.
 	SyncEveryRequest
 )
 
