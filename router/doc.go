@@ -76,7 +76,9 @@
 // caller's: a failure ends it with an error from Err, never a silent
 // truncation. The attempt is ended exactly once, when the stream ends or is
 // closed, with its latency, time to first token and usage. No goroutine is
-// started per stream.
+// started per stream; a stream dropped without Close is closed when the
+// garbage collector finds it, so it leaks neither its connection nor the
+// deployment's in-flight count.
 //
 // # Observability
 //

@@ -618,10 +618,26 @@ func TestLiveUpdatesUnderLoad(t *testing.T) {
 		failed atomic.Int64
 		served atomic.Int64
 	)
-	for range 4 {
+	for _, id := range []string{"a", "b", "c"} {
+		h.client(id).setScript(step{events: []string{"1", "2"}})
+	}
+	for i := range 4 {
 		wg.Go(func() {
 			for !stop.Load() {
-				if _, err := h.r.Do(context.Background(), chatReq("g")); err != nil {
+				if i == 0 {
+					// One caller streams: a stream may outlive the removal
+					// of its deployment.
+					s, err := h.r.Stream(context.Background(), chatReq("g"))
+					if err != nil {
+						failed.Add(1)
+					} else {
+						readAll(s)
+						if s.Err() != nil {
+							failed.Add(1)
+						}
+						_ = s.Close()
+					}
+				} else if _, err := h.r.Do(context.Background(), chatReq("g")); err != nil {
 					failed.Add(1)
 				}
 				served.Add(1)
