@@ -15,6 +15,17 @@ import (
 // read to build its error.
 const maxStreamErrorBody = 1 << 20
 
+// After a stream's end marker, what is left of the body (the chunked
+// encoding's terminator, which may arrive a moment after the last event)
+// is read, up to drainLimit bytes and for at most drainTimeout, so that the
+// HTTP/1.1 connection goes back to the pool instead of being closed: a
+// router doing thousands of streams would otherwise open as many
+// connections.
+const (
+	drainLimit   = 64 << 10
+	drainTimeout = 50 * time.Millisecond
+)
+
 // Stream sends a streaming request and returns once the upstream has
 // answered with an event stream, or with an error (a *provider.Error).
 //
@@ -144,7 +155,7 @@ func (s *stream) Next() bool {
 		return false
 	}
 	if s.terminal {
-		s.end(s.final)
+		s.finish(s.final)
 		return false
 	}
 	s.idle.Reset(s.idleTO)
@@ -166,7 +177,7 @@ func (s *stream) Next() bool {
 			return false
 		}
 		if clean {
-			s.end(nil)
+			s.finish(nil)
 			return false
 		}
 		if deliver {
@@ -279,12 +290,20 @@ func (s *stream) inspect(ev provider.Event) (deliver, clean bool, err error) {
 	return true, false, nil
 }
 
-// end finishes the stream with err (nil for a clean end) and releases the
-// connection.
+// end finishes the stream with err and releases the connection.
 func (s *stream) end(err error) {
 	s.done = true
 	s.err = err
 	s.release()
+}
+
+// finish ends a stream whose end marker arrived, with err (nil, or the
+// error a response.failed event reported), keeping the connection for
+// reuse when the rest of the body comes promptly.
+func (s *stream) finish(err error) {
+	s.idle.Reset(drainTimeout) // cancels the context if the body never ends
+	_, _ = io.CopyN(io.Discard, s.resp.Body, drainLimit)
+	s.end(err)
 }
 
 func (s *stream) release() {
@@ -294,11 +313,15 @@ func (s *stream) release() {
 	s.cancel(errStreamClosed)
 }
 
-// Close ends the stream and releases the connection. Closing a stream that
-// has not ended makes Err report ClassCanceled. It may be called more than
-// once.
+// Close ends the stream and releases the connection. Closing a stream
+// before its end marker makes Err report ClassCanceled. It may be called
+// more than once.
 func (s *stream) Close() error {
 	if s.done {
+		return nil
+	}
+	if s.terminal { // the end marker was delivered: a clean end
+		s.finish(s.final)
 		return nil
 	}
 	s.end(&provider.Error{

@@ -6,8 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -484,4 +487,80 @@ func FuzzStream(f *testing.F) {
 			t.Fatalf("negative usage %+v", u)
 		}
 	})
+}
+
+// TestStreamConnectionReuse checks that a finished stream gives its
+// HTTP/1.1 connection back to the pool even when the body's terminator
+// arrives a moment after the end marker, as it does over a real network.
+func TestStreamConnectionReuse(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		model    string
+		endpoint provider.Endpoint
+		body     string
+		frames   []string
+	}{
+		{"chat", "gpt-4o", provider.EndpointChat, `{}`, []string{chunk("a"), "data: [DONE]\n\n"}},
+		{"responses", "gpt-4o", provider.EndpointResponses, `{"input":"x"}`, []string{responsesStream, responsesCompleted}},
+		{"bridge", "openai/responses/o3", provider.EndpointChat, `{"messages":[{"role":"user","content":"x"}]}`, []string{responsesStream, responsesCompleted}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			var conns atomic.Int64
+			srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				sse(w, tt.frames...)
+				time.Sleep(time.Millisecond) // the terminator comes a little later
+			}))
+			srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+				if s == http.StateNew {
+					conns.Add(1)
+				}
+			}
+			srv.Start()
+			defer srv.Close()
+			c, err := New(Config{Model: tt.model, BaseURL: srv.URL, HTTPClient: srv.Client()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			const streams = 5
+			for range streams {
+				s, err := c.Stream(context.Background(), &provider.Request{Endpoint: tt.endpoint, Body: []byte(tt.body), Stream: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				drain(s)
+				if s.Err() != nil {
+					t.Fatal(s.Err())
+				}
+				s.Close()
+			}
+			// Without the drain every stream opens a connection; allow one
+			// spare for a scheduler hiccup.
+			if n := conns.Load(); n > 2 {
+				t.Errorf("%d connections for %d streams", n, streams)
+			}
+		})
+	}
+}
+
+// TestStreamServerKeepsBodyOpen: a server that sends [DONE] but never ends
+// its body must not hang the client; the stream still ends cleanly.
+func TestStreamServerKeepsBodyOpen(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		sse(w, chunk("a"), "data: [DONE]\n\n")
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	})
+	c := up.client(t, Config{Model: "gpt-4o"})
+	s, err := c.Stream(context.Background(), streamReq(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := drain(s); len(got) != 1 || s.Err() != nil {
+		t.Fatalf("%d events, Err %v", len(got), s.Err())
+	}
 }
