@@ -79,6 +79,9 @@ func TestNewResolvesAliasChainsAndFallbackAliases(t *testing.T) {
 	if got := h.client("a").Calls(); got != 1 {
 		t.Errorf("alias best reached gpt-4o %d times, want 1", got)
 	}
+	if got := h.r.Aliases(); len(got) != 3 || got["best"] != "gpt-4o" || got["cheap"] != "mini" {
+		t.Errorf("Aliases() = %v", got)
+	}
 }
 
 func TestNewWithoutFactoryFailsClearly(t *testing.T) {

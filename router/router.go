@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -323,6 +324,12 @@ func (r *Router) Deployment(id string) *deployment.Deployment {
 // ModelGroups returns the names of the model groups, sorted.
 func (r *Router) ModelGroups() []string {
 	return sortedKeys(r.state.Load().groups)
+}
+
+// Aliases returns a copy of the alias table, each alias mapped to the model
+// group it resolves to.
+func (r *Router) Aliases() map[string]string {
+	return maps.Clone(r.aliases)
 }
 
 // Close stops the router: later calls fail with ErrClosed. Calls and
