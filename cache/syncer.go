@@ -425,6 +425,9 @@ func (s *Syncer) Reserve(ctx context.Context, id string, tokens int64, lim Limit
 }
 
 func (s *Syncer) tryReserve(ctx context.Context, id string, w Window, tokens int64, lim Limits) (bool, Usage, error) {
+	if _, local := s.store.(*MemoryStore); local { // cannot hang: no timer needed
+		return s.store.TryReserve(ctx, id, w, 1, tokens, lim.RPM, lim.TPM)
+	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.timeout)
 	defer cancel()
 	return s.store.TryReserve(ctx, id, w, 1, tokens, lim.RPM, lim.TPM)
