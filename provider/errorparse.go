@@ -44,10 +44,13 @@ const MaxErrorBody = 4 << 10
 //     ClassConflict; other 4xx: ClassBadRequest; 5xx: ClassServer
 //   - an error inside a successful answer: by its code, else ClassServer.
 func ParseError(status int, header http.Header, body []byte) *Error {
-	return parseError(status, header, body, time.Now())
+	return ParseErrorAt(status, header, body, time.Now())
 }
 
-func parseError(status int, header http.Header, body []byte, now time.Time) *Error {
+// ParseErrorAt is [ParseError] with the current time given, for a
+// retry-after header holding an HTTP date; clients with an injected clock
+// use it.
+func ParseErrorAt(status int, header http.Header, body []byte, now time.Time) *Error {
 	e := &Error{StatusCode: status, Header: header}
 	if len(body) > 0 {
 		e.Body = bytes.Clone(body[:min(len(body), MaxErrorBody)])

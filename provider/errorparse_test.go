@@ -120,7 +120,7 @@ func TestParseErrorRetryAfter(t *testing.T) {
 		for k, v := range tt.h {
 			h.Set(k, v)
 		}
-		if got := parseError(429, h, nil, now).RetryAfter; got != tt.want {
+		if got := ParseErrorAt(429, h, nil, now).RetryAfter; got != tt.want {
 			t.Errorf("%v: RetryAfter %v, want %v", tt.h, got, tt.want)
 		}
 	}

@@ -92,8 +92,11 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if r.mode == modeAzure && strings.TrimSpace(cfg.APIVersion) == "" {
 		return nil, &ConfigError{Field: "APIVersion", Msg: "is required for an azure/ model (Azure's api-version, such as 2024-10-21)"}
 	}
-	if cfg.Timeout < 0 || cfg.StreamTimeout < 0 {
-		return nil, &ConfigError{Field: "Timeout", Msg: "must not be negative"}
+	if cfg.Timeout < 0 {
+		return nil, &ConfigError{Field: "Timeout", Value: cfg.Timeout.String(), Msg: "must not be negative"}
+	}
+	if cfg.StreamTimeout < 0 {
+		return nil, &ConfigError{Field: "StreamTimeout", Value: cfg.StreamTimeout.String(), Msg: "must not be negative"}
 	}
 	cfg.ExtraHeaders = cfg.ExtraHeaders.Clone()
 	c := &Client{
@@ -526,7 +529,7 @@ func (c *Client) transportErr(ctx context.Context, err error) error {
 
 // upstreamErr builds the error for an upstream's error answer.
 func (c *Client) upstreamErr(status int, h http.Header, body []byte) error {
-	e := provider.ParseError(status, h, body)
+	e := provider.ParseErrorAt(status, h, body, c.now())
 	e.Deployment = c.cfg.DeploymentID
 	return e
 }

@@ -435,6 +435,19 @@ func TestErrorClasses(t *testing.T) {
 	}
 }
 
+func TestRetryAfterDateUsesClock(t *testing.T) {
+	now := time.Date(2030, 5, 6, 7, 8, 9, 0, time.UTC)
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
+		answer(w, 429, `{"error":{"code":"rate_limit_exceeded","message":"slow"}}`, "Retry-After", now.Add(42*time.Second).Format(http.TimeFormat))
+	})
+	c := up.client(t, Config{Model: "gpt-4o"}, WithClock(func() time.Time { return now }))
+	_, err := c.Do(context.Background(), &provider.Request{Endpoint: provider.EndpointChat, Body: []byte(`{}`)})
+	var pe *provider.Error
+	if !errors.As(err, &pe) || pe.RetryAfter != 42*time.Second {
+		t.Fatalf("error %v, RetryAfter %v; want 42s from the injected clock", err, pe.RetryAfter)
+	}
+}
+
 func TestTransportFailures(t *testing.T) {
 	release := make(chan struct{})
 	hang := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {

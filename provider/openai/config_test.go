@@ -69,6 +69,7 @@ func TestNewConfigErrors(t *testing.T) {
 		{"unparsable", Config{Model: "gpt-4o", BaseURL: "http://x y:%%"}, "BaseURL"},
 		{"prefix without base", Config{Model: "hosted_vllm/x"}, "Model"},
 		{"negative timeout", Config{Model: "gpt-4o", Timeout: -1}, "Timeout"},
+		{"negative stream timeout", Config{Model: "gpt-4o", StreamTimeout: -1}, "StreamTimeout"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
