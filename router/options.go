@@ -131,8 +131,10 @@ func WithoutFallbacks() CallOption {
 	return func(o *callOptions) { o.noFallbacks = true }
 }
 
-// WithPromptTokens gives the prompt's token count, so that pre-call
-// context-window checks and token budgets need not count it.
+// WithPromptTokens gives the prompt's token count, so that the router need
+// not count it. The count is checked against each deployment's context
+// window (even without Settings.EnablePreCallChecks: the caller said how
+// long the prompt is) and reserved against tpm limits.
 func WithPromptTokens(n int) CallOption {
 	return func(o *callOptions) { o.promptTokens = max(n, 0) }
 }
