@@ -194,9 +194,11 @@ func TestScenarioUsageBasedRoutingAcrossKeys(t *testing.T) {
 	for _, mode := range []struct {
 		name       string
 		configured bool // rpm in the deployment config, else learned from headers
+		burst      int  // callers at once
 	}{
-		{"rpm configured", true},
-		{"rpm learned from headers", false},
+		{"rpm configured", true, 1},
+		{"rpm learned from headers", false, 1},
+		{"rpm learned, bursts of 5 concurrent callers", false, 5},
 	} {
 		t.Run(mode.name, func(t *testing.T) {
 			clk := newSimClock()
@@ -222,15 +224,31 @@ func TestScenarioUsageBasedRoutingAcrossKeys(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			served := map[string]int{}
+			var (
+				mu     sync.Mutex
+				served = map[string]int{}
+				failed []error
+			)
 			step := time.Minute / perMinute
-			for i := range perMinute * minutes {
-				res, err := r.Do(t.Context(), chat("fast"))
-				if err != nil {
-					t.Fatalf("call %d at %s: %v", i, clk.Now().Format(time.TimeOnly), err)
+			for range perMinute * minutes / mode.burst {
+				var wg sync.WaitGroup
+				for range mode.burst {
+					wg.Go(func() {
+						res, err := r.Do(t.Context(), chat("fast"))
+						mu.Lock()
+						defer mu.Unlock()
+						if err != nil {
+							failed = append(failed, err)
+							return
+						}
+						served[res.Deployment]++
+					})
 				}
-				served[res.Deployment]++
-				clk.Advance(step)
+				wg.Wait()
+				clk.Advance(step * time.Duration(mode.burst))
+			}
+			if len(failed) > 0 {
+				t.Fatalf("%d calls failed, the first: %v", len(failed), failed[0])
 			}
 			st := srv.Stats()
 			t.Logf("upstream: %d requests, %d 429s; served per key %v", st.Requests, st.RateLimited, served)
