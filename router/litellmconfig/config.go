@@ -1,0 +1,227 @@
+package litellmconfig
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchyard-go/switchyard/deployment"
+	"github.com/switchyard-go/switchyard/router"
+)
+
+// Config is a LiteLLM config.yaml translated for Switchyard. It holds
+// secrets (API keys, the master key, Redis passwords); String prints it
+// without them.
+type Config struct {
+	// Router is the router's configuration: model_list and the routing
+	// parts of router_settings and litellm_settings.
+	Router router.Config
+	// DeploymentLines holds the line of each model_list entry, parallel to
+	// Router.Deployments, to point at the entry when the router refuses
+	// it.
+	DeploymentLines []int
+	// Aliases lists the model_group_alias names that are not hidden, for
+	// the models list; HiddenAliases those written with hidden: true.
+	Aliases, HiddenAliases []string
+
+	// MasterKey is general_settings.master_key: the key clients must send.
+	MasterKey string
+	// EnableTagFiltering is router_settings.enable_tag_filtering: whether
+	// a request's metadata.tags restrict it to deployments with those
+	// tags. Off by default, as in LiteLLM, where tags otherwise serve
+	// only for spend tracking.
+	EnableTagFiltering bool
+	// ForwardOpenAIOrgID is general_settings.forward_openai_org_id: forward
+	// the client's OpenAI-Organization header upstream.
+	ForwardOpenAIOrgID bool
+
+	// Redis is router_settings' redis_host/redis_port/redis_password or
+	// redis_url: where LiteLLM keeps router state shared between
+	// replicas. Nil when not configured.
+	Redis *Redis
+	// Cache is litellm_settings' cache and cache_params: the response
+	// cache. Nil when cache is not true.
+	Cache *Cache
+
+	// Warnings list, once each, the settings read but not supported, by
+	// name, with the line of their first use.
+	Warnings []Warning
+}
+
+// Redis says where a Redis server is.
+type Redis struct {
+	Host     string
+	Port     int
+	Password string
+	// URL is a redis:// or rediss:// URL; it wins over Host and Port.
+	URL string
+	// Line is where the setting was found.
+	Line int
+}
+
+// String describes r without its password.
+func (r Redis) String() string {
+	if r.URL != "" {
+		return "redis{url: " + redactURL(r.URL) + "}"
+	}
+	s := "redis{" + r.Host + ":" + strconv.Itoa(r.Port)
+	if r.Password != "" {
+		s += ", password: ***"
+	}
+	return s + "}"
+}
+
+// Addr returns "host:port", with LiteLLM's default port 6379.
+func (r Redis) Addr() string {
+	port := r.Port
+	if port == 0 {
+		port = 6379
+	}
+	return r.Host + ":" + strconv.Itoa(port)
+}
+
+// Cache is the response cache configuration (litellm_settings.cache_params).
+type Cache struct {
+	// Type is "local" or "redis" (LiteLLM also has "redis-semantic",
+	// "qdrant-semantic", "s3" and "disk", which are reported as
+	// unsupported). Default "redis", as in LiteLLM.
+	Type string
+	// Redis is set for Type "redis": cache_params' host, port, password
+	// (or url).
+	Redis *Redis
+	// TTL is how long an answer is kept; 0 means the cache's default.
+	TTL time.Duration
+	// Namespace prefixes the cache keys.
+	Namespace string
+	// Line is where cache: true was found.
+	Line int
+}
+
+// Warning is a setting that was read but is not supported.
+type Warning struct {
+	// Setting is the setting's path, such as
+	// "router_settings.allowed_fails_policy" or
+	// "model_list[].litellm_params.temperature".
+	Setting string
+	// Line is the line of its first occurrence.
+	Line int
+	// Count is how many times it occurs (in several model_list entries).
+	Count int
+	// Msg says what happens instead.
+	Msg string
+}
+
+// String returns "line N: setting: msg".
+func (w Warning) String() string {
+	s := fmt.Sprintf("line %d: %s: %s", w.Line, w.Setting, w.Msg)
+	if w.Count > 1 {
+		s += fmt.Sprintf(" (%d occurrences)", w.Count)
+	}
+	return s
+}
+
+// Error is a problem with the file: malformed YAML, a value of the wrong
+// type, a missing environment variable. It names the file, the line and
+// the setting.
+type Error struct {
+	// File is the file's name (empty when parsing bytes without a name).
+	File string
+	// Line is the 1-based line, 0 when unknown.
+	Line int
+	// Setting is the path of the setting at fault, such as
+	// "model_list[2].litellm_params.rpm"; empty for a YAML syntax error.
+	Setting string
+	// Msg says what is wrong.
+	Msg string
+	// Err is the underlying cause, if any.
+	Err error
+}
+
+// Error returns "litellmconfig: <file> line N: <setting>: <msg>".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("litellmconfig: ")
+	if e.File != "" {
+		b.WriteString(e.File)
+		b.WriteByte(' ')
+	}
+	if e.Line > 0 {
+		b.WriteString("line ")
+		b.WriteString(strconv.Itoa(e.Line))
+		b.WriteString(": ")
+	}
+	if e.Setting != "" {
+		b.WriteString(e.Setting)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Unwrap returns the underlying cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// String describes the configuration on a few lines without secrets.
+func (c *Config) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d deployments", len(c.Router.Deployments))
+	for _, d := range c.Router.Deployments {
+		b.WriteString("\n  ")
+		b.WriteString(d.String())
+	}
+	if c.MasterKey != "" {
+		b.WriteString("\n  master_key: " + deployment.RedactKey(c.MasterKey))
+	}
+	if c.Redis != nil {
+		b.WriteString("\n  " + c.Redis.String())
+	}
+	if c.Cache != nil {
+		b.WriteString("\n  cache: " + c.Cache.Type)
+	}
+	return b.String()
+}
+
+// An Option configures Load and Parse.
+type Option func(*parser)
+
+// WithLookupEnv sets how "os.environ/NAME" values are read. Default
+// os.LookupEnv. The gateway's --fake flag uses it to point the sample
+// config at its fake upstreams.
+func WithLookupEnv(f func(name string) (string, bool)) Option {
+	return func(p *parser) {
+		if f != nil {
+			p.lookup = f
+		}
+	}
+}
+
+// WithFileName names the file in errors when parsing bytes.
+func WithFileName(name string) Option {
+	return func(p *parser) { p.file = name }
+}
+
+// Load reads and translates the config file at path.
+func Load(path string, opts ...Option) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read the file", Err: err}
+	}
+	return Parse(data, append([]Option{WithFileName(path)}, opts...)...)
+}
+
+// redactURL hides the password of a URL such as
+// redis://user:secret@host:6379.
+func redactURL(u string) string {
+	at := strings.LastIndexByte(u, '@')
+	scheme := strings.Index(u, "://")
+	if at < 0 || scheme < 0 || at < scheme {
+		return u
+	}
+	userinfo := u[scheme+3 : at]
+	if user, _, ok := strings.Cut(userinfo, ":"); ok {
+		return u[:scheme+3] + user + ":***" + u[at:]
+	}
+	return u
+}
