@@ -753,3 +753,38 @@ func TestCancellationDuringAWait(t *testing.T) {
 		t.Errorf("%d upstream calls after cancellation", n)
 	}
 }
+
+func TestRetryAfterSettingIsTheShortestWait(t *testing.T) {
+	h := newHarness(t, Config{Deployments: grp("g", "a"), Settings: Settings{RetryAfter: 2 * time.Second}})
+	h.client("a").setScript(step{err: perr(provider.ClassServer, 503)}, step{})
+	if _, err := h.r.Do(t.Context(), chatReq("g")); err != nil {
+		t.Fatal(err)
+	}
+	if s := h.clock.Sleeps(); len(s) != 1 || s[0] != 2*time.Second {
+		t.Errorf("sleeps = %v, want [2s]", s)
+	}
+}
+
+func TestExplicitFallbacksWinOverDefaults(t *testing.T) {
+	h := newHarness(t, Config{
+		Deployments: append(append(grp("g", "a"), grp("mine", "m")...), grp("dflt", "d")...),
+		Settings: Settings{
+			Fallbacks:        map[string][]string{"g": {"mine"}},
+			DefaultFallbacks: []string{"dflt"},
+			NumRetries:       new(0),
+		},
+	})
+	h.client("a").setScript(step{err: perr(provider.ClassServer, 500)})
+	h.client("m").setScript(step{err: perr(provider.ClassServer, 500)})
+	_, err := h.r.Do(t.Context(), chatReq("g"))
+	var re *Error
+	if !errors.As(err, &re) || !slices.Equal(attemptIDs(re.Attempts), []string{"a", "m"}) {
+		t.Fatalf("err = %v, want attempts on a then m only", err)
+	}
+	// A group without its own entry uses the defaults.
+	h.client("d").setScript(step{err: perr(provider.ClassServer, 500)})
+	_, err = h.r.Do(t.Context(), chatReq("mine"))
+	if !errors.As(err, &re) || !slices.Equal(attemptIDs(re.Attempts), []string{"m", "d"}) {
+		t.Fatalf("err = %v, want attempts on m then d", err)
+	}
+}
