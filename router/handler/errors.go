@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -53,13 +54,21 @@ func nullable(s string) *string {
 
 // body returns the JSON error body.
 func (e *apiError) body() []byte {
-	b, err := json.Marshal(errorBody{Error: errorFields{
+	return marshalText(errorBody{Error: errorFields{
 		Message: e.message, Type: e.typ, Param: nullable(e.param), Code: nullable(e.code),
 	}})
-	if err != nil { // cannot happen: only strings
+}
+
+// marshalText encodes v as JSON without escaping <, > and & (messages are
+// read by people, not embedded in HTML) and without a trailing newline.
+func marshalText(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil { // cannot happen: only strings
 		return []byte(`{"error":{"message":"internal error","type":"server_error","param":null,"code":null}}`)
 	}
-	return b
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
 }
 
 // badRequest makes a 400 invalid_request_error.

@@ -2,7 +2,6 @@ package handler
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 
 	"github.com/switchyard-go/switchyard/provider"
@@ -99,10 +98,7 @@ type responsesError struct {
 // body for the others.
 func writeErrorEvent(buf *bytes.Buffer, ep provider.Endpoint, e *apiError) {
 	if ep == provider.EndpointResponses {
-		b, err := json.Marshal(responsesError{Type: "error", Code: nullable(e.code), Message: e.message, Param: nullable(e.param)})
-		if err != nil {
-			return
-		}
+		b := marshalText(responsesError{Type: "error", Code: nullable(e.code), Message: e.message, Param: nullable(e.param)})
 		writeEvent(buf, provider.Event{Name: "error", Data: b})
 		return
 	}

@@ -1,0 +1,242 @@
+// Command gateway is an OpenAI-compatible LLM gateway configured by a
+// LiteLLM config.yaml: what LiteLLM's proxy does, on Switchyard.
+//
+//	go run ./examples/gateway --config config.yaml            # listens on 0.0.0.0:4000
+//	go run ./examples/gateway --config examples/gateway/config.yaml --fake
+//
+// It reads model_list, router_settings, litellm_settings and
+// general_settings (see package router/litellmconfig), logs every setting it
+// does not support once at start, and serves the OpenAI API (package
+// router/handler) with general_settings.master_key as the key clients must
+// send. Prometheus metrics are at /metrics, liveness at /health and
+// deployment health at /health/readiness.
+//
+// With --fake it first starts two fake upstreams (package
+// provider/openaitest), one speaking OpenAI's API and one Azure OpenAI's,
+// and sets FAKE_OPENAI_BASE, FAKE_OPENAI_KEY, FAKE_AZURE_BASE and
+// FAKE_AZURE_KEY for the config's os.environ/ values, so that the sample
+// config.yaml runs with no API key.
+//
+// On SIGTERM or SIGINT it stops accepting connections and lets requests in
+// flight finish, for up to --shutdown-timeout.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/switchyard-go/switchyard/provider/openaitest"
+	"github.com/switchyard-go/switchyard/router"
+	"github.com/switchyard-go/switchyard/router/handler"
+	"github.com/switchyard-go/switchyard/router/litellmconfig"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stderr, nil); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "gateway:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// options are the command line flags.
+type options struct {
+	config          string
+	host            string
+	port            int
+	fake            bool
+	fakeLatency     time.Duration
+	shutdownTimeout time.Duration
+	providerHeaders bool
+	maxBody         int64
+	debug           bool
+}
+
+func parseFlags(args []string, out io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("gateway", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&o.config, "config", "config.yaml", "LiteLLM config.yaml to read")
+	fs.StringVar(&o.host, "host", "0.0.0.0", "address to listen on")
+	fs.IntVar(&o.port, "port", 4000, "port to listen on (0: any free port)")
+	fs.BoolVar(&o.fake, "fake", false, "start built-in fake upstreams and point FAKE_OPENAI_BASE, FAKE_AZURE_BASE (and their keys) at them")
+	fs.DurationVar(&o.fakeLatency, "fake-latency", 0, "with --fake: how long the fake upstreams take to answer")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM/SIGINT, how long requests in flight may take to finish")
+	fs.BoolVar(&o.providerHeaders, "provider-headers", false, "also return every upstream header with an llm_provider- prefix, as LiteLLM does")
+	fs.Int64Var(&o.maxBody, "max-body-bytes", handler.DefaultMaxBodyBytes, "largest JSON request body accepted")
+	fs.BoolVar(&o.debug, "debug", false, "log every upstream attempt")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if o.port < 0 || o.port > 65535 {
+		return o, fmt.Errorf("--port %d out of range", o.port)
+	}
+	return o, nil
+}
+
+// run starts the gateway and serves until ctx ends, then shuts down
+// gracefully. Logs go to logOut; ready, when set, is called with the
+// listening address once the gateway accepts connections.
+func run(ctx context.Context, args []string, logOut io.Writer, ready func(addr string)) error {
+	o, err := parseFlags(args, logOut)
+	if err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if o.debug {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(logOut, &slog.HandlerOptions{Level: level}))
+
+	lookup := os.LookupEnv
+	if o.fake {
+		fakeEnv, closeFakes := startFakes(o.fakeLatency)
+		defer closeFakes()
+		lookup = func(name string) (string, bool) {
+			if v, ok := fakeEnv[name]; ok {
+				return v, true
+			}
+			return os.LookupEnv(name)
+		}
+		log.Info("fake upstreams started", "openai", fakeEnv["FAKE_OPENAI_BASE"], "azure", fakeEnv["FAKE_AZURE_BASE"])
+	}
+
+	cfg, err := litellmconfig.Load(o.config, litellmconfig.WithLookupEnv(lookup))
+	if err != nil {
+		var ce *litellmconfig.Error
+		if errors.As(err, &ce) && !o.fake && strings.Contains(ce.Msg, "environment variable FAKE_") {
+			return fmt.Errorf("%w (start with --fake to run against built-in fake upstreams)", err)
+		}
+		return err
+	}
+	for _, w := range cfg.Warnings {
+		log.Warn("config: setting not supported", "setting", w.Setting, "line", w.Line, "count", w.Count, "detail", w.Msg)
+	}
+	if cfg.Redis != nil {
+		log.Warn("config: setting not supported", "setting", "router_settings.redis_*", "line", cfg.Redis.Line,
+			"detail", "router state is not shared through Redis by this gateway yet; each replica keeps its own", "redis", cfg.Redis.String())
+	}
+	if cfg.Cache != nil {
+		log.Warn("config: setting not supported", "setting", "litellm_settings.cache", "line", cfg.Cache.Line,
+			"detail", "the response cache is not wired into this gateway yet; every request goes upstream", "type", cfg.Cache.Type)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := handler.NewMetrics(reg)
+	if err := metrics.Err(); err != nil {
+		return fmt.Errorf("metrics: %w", err)
+	}
+	rt, err := router.New(cfg.Router, router.WithHooks(metrics.Hooks()), router.WithLogger(log))
+	if err != nil {
+		return configError(o.config, cfg, err)
+	}
+	defer rt.Close()
+	metrics.Watch(rt)
+
+	hopts := []handler.Option{
+		handler.WithKeys(cfg.MasterKey),
+		handler.WithAliases(cfg.Aliases...),
+		handler.WithMetrics(metrics),
+		handler.WithLogger(log),
+		handler.WithTagRouting(cfg.EnableTagFiltering),
+		handler.WithProviderHeaders(o.providerHeaders),
+		handler.WithMaxBodyBytes(o.maxBody),
+	}
+	if cfg.ForwardOpenAIOrgID {
+		hopts = append(hopts, handler.WithForwardHeaders("OpenAI-Organization"))
+	}
+	if cfg.MasterKey == "" {
+		log.Warn("no general_settings.master_key: the gateway answers anyone who can reach it")
+	}
+	srv := &http.Server{
+		Handler:           handler.New(rt, hopts...),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(o.host, strconv.Itoa(o.port)))
+	if err != nil {
+		return err
+	}
+	log.Info("gateway listening", "addr", ln.Addr().String(), "config", o.config,
+		"deployments", len(cfg.Router.Deployments), "model_groups", rt.ModelGroups(), "auth", cfg.MasterKey != "")
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: no new connections; waiting for requests in flight", "timeout", o.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	err = srv.Shutdown(sctx)
+	if err != nil {
+		log.Warn("requests still in flight at the deadline were cut", "error", err)
+		_ = srv.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	log.Info("gateway stopped")
+	return nil
+}
+
+// configError points a router.ConfigError about a deployment at its
+// model_list entry.
+func configError(file string, cfg *litellmconfig.Config, err error) error {
+	var ce *router.ConfigError
+	if errors.As(err, &ce) {
+		var i int
+		if _, scanErr := fmt.Sscanf(ce.Field, "Deployments[%d]", &i); scanErr == nil && i >= 0 && i < len(cfg.DeploymentLines) {
+			return fmt.Errorf("%s line %d: model_list[%d]: %w", file, cfg.DeploymentLines[i], i, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", file, err)
+}
+
+// startFakes starts a fake OpenAI upstream and a fake Azure OpenAI
+// resource, returning the environment that points the sample config at
+// them and a function that stops them.
+func startFakes(latency time.Duration) (map[string]string, func()) {
+	const openaiKey, azureKey = "sk-fake-openai", "fake-azure-key"
+	oa := openaitest.NewServer(
+		openaitest.WithKey(openaiKey, openaitest.KeyConfig{RPM: 60, TPM: 200000, PerModel: true}),
+		openaitest.WithLatency(latency), openaitest.WithHistory(0))
+	az := openaitest.NewServer(
+		openaitest.WithKey(azureKey, openaitest.KeyConfig{RPM: 600, TPM: 1000000}),
+		openaitest.WithLatency(latency), openaitest.WithHistory(0))
+	env := map[string]string{
+		"FAKE_OPENAI_BASE": oa.URL,
+		"FAKE_OPENAI_KEY":  openaiKey,
+		"FAKE_AZURE_BASE":  az.RootURL,
+		"FAKE_AZURE_KEY":   azureKey,
+	}
+	return env, func() { oa.Close(); az.Close() }
+}
