@@ -136,7 +136,7 @@ func (r *qualityResult) report(b *testing.B) {
 }
 
 // runQuality runs one simulation of sc with the named strategy.
-func runQuality(b *testing.B, sc qualityScenario, strat string) qualityResult {
+func runQuality(b testing.TB, sc qualityScenario, strat string) qualityResult {
 	b.Helper()
 	s := newSim()
 	var opts []openaitest.Option
