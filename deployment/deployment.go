@@ -34,7 +34,9 @@ type Deployment struct {
 	cooldownUntil atomic.Int64 // unix ns; 0 = none
 
 	cfg Config // immutable after New
-	_   [8]byte
+	// noticed is the latest cooldown deadline (unix ns) claimed by
+	// ClaimCooldownNotice; it sits in what was padding, off the pick path.
+	noticed atomic.Int64
 
 	exhaustedUntil atomic.Int64 // unix ns the upstream's budget is empty until; 0 = none
 	// Breaker state mirrored from gobreaker's OnStateChange for lock-free

@@ -773,7 +773,7 @@ func (c *call) record(g *group, d *deployment.Deployment, start time.Time, lat, 
 		}
 		log.LogAttrs(c.ctx, slog.LevelDebug, "router: attempt", attrs...)
 	}
-	if u := d.CooldownUntil(); u.After(cooling) && u.After(end) && log.Enabled(c.ctx, slog.LevelWarn) {
+	if u := d.CooldownUntil(); u.After(cooling) && u.After(end) && log.Enabled(c.ctx, slog.LevelWarn) && d.ClaimCooldownNotice(u) {
 		attrs := []slog.Attr{
 			slog.String("model_group", g.name), slog.String("deployment", d.ID()),
 			slog.Time("until", u), slog.Duration("for", u.Sub(end)),
