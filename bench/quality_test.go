@@ -61,11 +61,19 @@ type qualityScenario struct {
 	midway bool
 	// timeout is every deployment's Timeout.
 	timeout time.Duration
+	// load is the offered load over the working keys' capacity; zero
+	// means loadFraction.
+	load float64
+	// poisson makes arrivals a Poisson process (bursty, as independent
+	// callers are) instead of evenly spaced.
+	poisson bool
 }
 
 var qualityScenarios = []qualityScenario{
 	{name: "healthy/rpm=config"},
 	{name: "healthy/rpm=headers", learn: true},
+	{name: "bursty/rpm=headers", learn: true, poisson: true},
+	{name: "overload/rpm=config", load: 1.2},
 	{name: "5xx", fault: &openaitest.Fault{Kind: openaitest.FaultServerError, Key: faultyKey, Status: 500}},
 	{name: "hang", fault: &openaitest.Fault{Kind: openaitest.FaultHang, Key: faultyKey}, timeout: hangTimeout},
 	{name: "quota-midway", fault: &openaitest.Fault{Kind: openaitest.FaultInsufficientQuota, Key: faultyKey}, midway: true},
@@ -74,9 +82,12 @@ var qualityScenarios = []qualityScenario{
 var qualityStrategies = []string{"simple-shuffle", "least-busy", "latency-based-routing", "usage-based-routing", "cost-based-routing"}
 
 // BenchmarkQuality measures routing quality under load for each strategy
-// and scenario. One op is one whole simulation (1 simulated minute of
-// warm-up, then 5 measured simulated minutes at 90% of the capacity of the
-// keys that work); the metrics describe the measured minutes:
+// and scenario (healthy keys with limits configured or learned from
+// headers, bursty arrivals, overload at 120%, one key failing with 5xx,
+// hanging, or out of quota midway). One op is one whole simulation (1
+// simulated minute of warm-up, then 5 measured simulated minutes, at 90% of
+// the capacity of the keys that work unless the scenario says otherwise);
+// the metrics describe the measured minutes:
 //
 //   - success_%: caller requests that got an answer;
 //   - upstream_429_%: upstream calls refused with 429 rate_limit_exceeded;
@@ -187,10 +198,21 @@ func runQuality(b testing.TB, sc qualityScenario, strat string) qualityResult {
 	}
 	defer r.Close()
 
-	perMinute := loadFraction * float64(capacity)
+	load := sc.load
+	if load == 0 {
+		load = loadFraction
+	}
+	perMinute := load * float64(capacity)
 	step := time.Duration(float64(time.Minute) / perMinute)
 	warm := int(perMinute * warmupMinutes)
 	total := warm + int(perMinute*measureMinutes)
+	arrivals := make([]time.Duration, total)
+	for i := range arrivals {
+		arrivals[i] = time.Duration(i) * step
+		if sc.poisson && i > 0 {
+			arrivals[i] = arrivals[i-1] + time.Duration(rng.ExpFloat64()*float64(step))
+		}
+	}
 	faultAt := warm
 	if sc.midway {
 		faultAt = warm + (total-warm)/2
@@ -206,7 +228,7 @@ func runQuality(b testing.TB, sc qualityScenario, strat string) qualityResult {
 		upstream openaitest.Stats
 	)
 	ctx := context.Background()
-	s.run(total, step, func(i int) {
+	s.runAt(total, func(i int) time.Duration { return arrivals[i] }, func(i int) {
 		if i == warm {
 			srv.ResetStats()
 		}

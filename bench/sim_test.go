@@ -79,13 +79,22 @@ func (s *sim) Sleep(ctx context.Context, d time.Duration) error {
 // ended. arrive runs while every other goroutine is parked, so it may also
 // change the scenario (install a fault, reset counters) without races.
 func (s *sim) run(n int, step time.Duration, arrive func(i int)) {
+	s.runAt(n, func(i int) time.Duration { return time.Duration(i) * step }, arrive)
+}
+
+// runAt is run with request i arriving at simStart + at(i); at must not
+// decrease.
+func (s *sim) runAt(n int, at func(i int) time.Duration, arrive func(i int)) {
 	next := 0
 	for {
 		s.mu.Lock()
 		for s.running > 0 {
 			s.idle.Wait()
 		}
-		arrival := simStart.Add(time.Duration(next) * step)
+		var arrival time.Time
+		if next < n {
+			arrival = simStart.Add(at(next))
+		}
 		if len(s.q) > 0 && (next >= n || !s.q[0].at.After(arrival)) {
 			w := heap.Pop(&s.q).(wake)
 			if w.at.After(s.now) {

@@ -411,7 +411,12 @@ func writeQuality(w io.Writer, in *input, used map[string]bool) {
 	fmt.Fprintf(w, "- **retries/req**: retries per caller request.\n")
 	fmt.Fprintf(w, "- **p50, p99 ms (sim)**: caller latency in simulated milliseconds, retries and waits included.\n")
 	fmt.Fprintf(w, "- **busiest / idlest key util %%**: answers a key served over its rpm limit times the minutes measured, for the busiest and idlest working key (the faulty key of a fault scenario is left out). Near-equal values mean headroom is used evenly; above 100 means the key's bucket, full at the start of the measured minutes, was drawn down.\n\n")
-	fmt.Fprintf(w, "Scenarios: **healthy/rpm=config** (the deployments' rpm is configured, as LiteLLM users write it); **healthy/rpm=headers** (no rpm configured: the router learns the limits from the x-ratelimit headers); and, with rpm configured and offered load at 90%% of the three other keys' capacity, sk-b failing: **5xx** (every call answers 500), **hang** (calls never answer; every deployment has a 40 ms timeout, real time, charged as simulated time), **quota-midway** (insufficient_quota from half-way through the measured minutes).\n\n")
+	fmt.Fprintf(w, "Scenarios:\n\n")
+	fmt.Fprintf(w, "- **healthy/rpm=config**: the deployments' rpm is configured, as LiteLLM users write it.\n")
+	fmt.Fprintf(w, "- **healthy/rpm=headers**: no rpm configured; the router learns the limits from the x-ratelimit headers.\n")
+	fmt.Fprintf(w, "- **bursty/rpm=headers**: as healthy/rpm=headers, with Poisson arrivals (independent callers: bursts and lulls) at the same mean rate.\n")
+	fmt.Fprintf(w, "- **overload/rpm=config**: 120%% of the summed limits, to show behaviour past capacity: success is bounded near 83%% (capacity over offered load; more where a strategy left the keys' buckets fuller after the warm-up), and callers wait up to Settings.MaxRetryWait (60 s) for a key to free up before failing.\n")
+	fmt.Fprintf(w, "- With rpm configured, offered load at 90%% of the three other keys' capacity, and sk-b failing: **5xx** (every call answers 500), **hang** (calls never answer; every deployment has a 40 ms timeout in real time, charged as simulated time; real timeouts make this scenario the only one whose numbers can vary slightly between runs on a loaded machine), **quota-midway** (insufficient_quota from half-way through the measured minutes).\n\n")
 	var scenarios []string
 	for _, name := range in.order {
 		rest, ok := strings.CutPrefix(name, "Quality/")
