@@ -87,6 +87,7 @@ type call struct {
 	resp     *provider.Response
 	s        provider.Stream
 	att      deployment.Attempt
+	sh       sharedAttempt // with WithSharedState
 	attStart time.Time
 	ttft     time.Duration
 	first    bool
@@ -609,8 +610,17 @@ func (c *call) timeout(d *deployment.Deployment) time.Duration {
 // begin starts an attempt on d; busy reports that d refused it.
 func (c *call) begin(d *deployment.Deployment) (a deployment.Attempt, start time.Time, busy bool) {
 	start = c.info.Now // set by pick a moment ago
+	if c.r.shared != nil {
+		if f, ok := c.reserveShared(d); !ok {
+			if f.d != nil {
+				c.failed = append(c.failed, f)
+			}
+			return a, start, true
+		}
+	}
 	a, err := d.Begin(start, c.info.PromptTokens)
 	if err != nil {
+		c.sh.cancel()
 		f := failure{d: d, busy: true, reason: deployment.ReasonParallel}
 		var ue *deployment.UnavailableError
 		if errors.As(err, &ue) {
@@ -650,6 +660,9 @@ func (c *call) tryDo(g *group, d *deployment.Deployment) (err error, busy bool) 
 		cancel()
 	}
 	a.End(end, o)
+	if c.r.shared != nil {
+		c.r.shared.end(&c.sh, d, o.Usage, cooling, end, pe)
+	}
 	if pe == nil && c.contentFiltered(g, resp) {
 		pe = &provider.Error{
 			Class: provider.ClassContentPolicy, StatusCode: resp.StatusCode, Code: "content_filter",
@@ -706,6 +719,9 @@ func (c *call) tryStream(g *group, d *deployment.Deployment) (err error, busy bo
 		}
 		lat := end.Sub(start)
 		a.End(end, deployment.Outcome{Err: pe, Latency: lat, Stream: true, Header: pe.Header})
+		if c.r.shared != nil {
+			c.r.shared.end(&c.sh, d, provider.Usage{}, cooling, end, pe)
+		}
 		c.record(g, d, start, lat, 0, pe, cooling, end)
 		return pe, false
 	}
@@ -714,6 +730,7 @@ func (c *call) tryStream(g *group, d *deployment.Deployment) (err error, busy bo
 		ttft = end.Sub(start)
 	}
 	c.record(g, d, start, end.Sub(start), ttft, nil, cooling, end)
+	c.sh.cooling = cooling
 	c.group, c.dep, c.s, c.att, c.attStart, c.ttft, c.first, c.cancel = g, d, s, a, start, ttft, first, cancel
 	return nil, false
 }

@@ -17,6 +17,11 @@ type Hooks struct {
 	// an error; for a stream handed to the caller, when it ends or is
 	// closed.
 	OnRequest func(RequestInfo)
+	// OnSharedState runs once when the shared state of WithSharedState,
+	// or the response cache of WithResponseCache, stops working, and once
+	// when it works again; calls go on meanwhile from local state (or
+	// without the cache). It may run on a background goroutine.
+	OnSharedState func(SharedStateEvent)
 }
 
 // AttemptInfo describes one upstream call.

@@ -38,6 +38,8 @@ type Router struct {
 	log     *slog.Logger
 	depSet  deployment.Settings
 	jitter  *jitter
+	// shared is nil unless WithSharedState.
+	shared *shared
 	// referenced are group names that fallbacks and aliases point at; they
 	// stay known (possibly empty) when their last deployment is removed.
 	referenced []string
@@ -146,6 +148,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		deps = append(deps, d)
 	}
 	r.state.Store(r.buildState(deps))
+	r.startShared()
 	return r, nil
 }
 
@@ -256,6 +259,7 @@ func (r *Router) AddDeployment(cfg deployment.Config) error {
 	}
 	deps := append(slices.Clip(cur.deps), d)
 	r.state.Store(r.buildState(deps))
+	r.shared.adopt(d)
 	return nil
 }
 
@@ -273,6 +277,7 @@ func (r *Router) RemoveDeployment(id string) error {
 	}
 	deps := slices.Delete(slices.Clone(cur.deps), i, i+1)
 	r.state.Store(r.buildState(deps))
+	r.shared.forget(id)
 	return nil
 }
 
@@ -306,6 +311,7 @@ func (r *Router) UpdateDeployment(cfg deployment.Config) error {
 	deps := slices.Clone(cur.deps)
 	deps[i] = d
 	r.state.Store(r.buildState(deps))
+	r.shared.adopt(d)
 	return nil
 }
 
@@ -334,9 +340,11 @@ func (r *Router) Aliases() map[string]string {
 
 // Close stops the router: later calls fail with ErrClosed. Calls and
 // streams in flight finish normally. Close is safe to call more than once.
+// With WithSharedState it also closes the Syncer (unused leases go back to
+// the store) and returns its error, the first time.
 func (r *Router) Close() error {
 	r.closed.Store(true)
-	return nil
+	return r.shared.close()
 }
 
 // Strategy returns the routing strategy in use.

@@ -51,6 +51,7 @@ type streamState struct {
 	inner    provider.Stream
 	dep      *deployment.Deployment
 	att      deployment.Attempt
+	sh       sharedAttempt // with WithSharedState
 	model    string
 	group    string
 	endpoint provider.Endpoint
@@ -92,7 +93,7 @@ func (r *Router) Stream(ctx context.Context, req *provider.Request, opts ...Call
 		r: r, ctx: ctx, cancel: c.cancel, inner: c.s, dep: c.dep, att: c.att,
 		model: c.model, group: c.group.name, endpoint: c.req.Endpoint, reqStart: c.start, attStart: c.attStart,
 		ttft: c.ttft, retry: c.retry, fb: c.fb, attempts: len(c.attempts), retries: c.retries, fbs: c.fallbacks,
-		pending: c.first,
+		pending: c.first, sh: c.sh,
 	}
 	s := &StreamResult{ModelGroup: c.group.name, Deployment: c.dep.ID(), Retries: c.retries, Fallbacks: c.fallbacks, st: st}
 	s.Attempts = c.copyAttempts(s.attemptBuf[:0])
@@ -178,6 +179,9 @@ func (st *streamState) finish(err error) {
 		o.Err = pe
 	}
 	st.att.End(end, o)
+	if sh := st.r.shared; sh != nil {
+		sh.end(&st.sh, st.dep, usage, st.sh.cooling, end, pe)
+	}
 	if st.cancel != nil {
 		st.cancel(nil)
 	}

@@ -1,0 +1,250 @@
+package router
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/deployment"
+	"github.com/switchyard-go/switchyard/provider"
+	"github.com/switchyard-go/switchyard/ratelimit"
+)
+
+// WithSharedState shares the deployments' state with the other replicas of
+// a service through store, usually a *cache.RedisStore that every replica
+// points at the same Redis (nil: a cache.MemoryStore, which shares nothing
+// but runs the same code):
+//
+//   - each deployment's rpm and tpm limits hold across all replicas
+//     together: before each attempt the router reserves the request with a
+//     cache.Syncer (in cache.SyncBatched mode, the default, from a small
+//     lease taken from the store, so most requests make no round trip; in
+//     cache.SyncEveryRequest mode with one Redis call), and a deployment
+//     that is full across replicas is skipped like one at a local limit;
+//   - a cooldown decided by one replica, and the newest rate-limit headers
+//     any replica read, reach the others within the Syncer's interval
+//     (100 ms by default; a cooldown is pushed at once);
+//   - usage and calls in flight are counted per deployment across replicas
+//     (see [Router.SharedState], cache.Syncer.Usage and InFlight).
+//
+// When the store is down, slow or flapping, no call waits for it longer
+// than the Syncer's timeout (50 ms by default) and none fails because of
+// it: the router goes on from its local state, the incident is logged once
+// and reported once to [Hooks].OnSharedState, and sharing resumes when the
+// store answers again.
+//
+// The router makes the cache.Syncer over store when New succeeds, with the
+// router's clock and logger, then opts, and closes it on Close (giving
+// unused leases back); it does not close store. It sets the Syncer's
+// WithOnCooldown, WithOnSnapshot and WithOnError callbacks itself: those in
+// opts are replaced. Without this option (the default) nothing is shared
+// and no call does any of this work.
+func WithSharedState(store cache.Store, opts ...cache.SyncerOption) Option {
+	opts = append([]cache.SyncerOption(nil), opts...)
+	return func(r *Router) { r.shared = &shared{store: store, opts: opts} }
+}
+
+// SharedState returns the Syncer through which the router shares state, nil
+// when none is configured. Use it to read shared usage and in-flight counts,
+// to check Healthy, or to Flush by hand when the Syncer's background loop
+// is off (cache.WithInterval with a negative interval).
+func (r *Router) SharedState() *cache.Syncer {
+	if r.shared == nil {
+		return nil
+	}
+	return r.shared.sy
+}
+
+// SharedStateEvent reports that shared state, or the response cache,
+// stopped working (Err set) or works again (Err nil). Each is reported once
+// per incident, not once per failed call.
+type SharedStateEvent struct {
+	// Component is "state" (the cache.Store behind WithSharedState) or
+	// "response-cache" (the cache.ResponseCache behind WithResponseCache).
+	Component string
+	// Err is the error that started the incident, nil when it is over.
+	Err error
+}
+
+// Components of a SharedStateEvent.
+const (
+	ComponentState         = "state"
+	ComponentResponseCache = "response-cache"
+)
+
+// shared links a router to its cache.Syncer. A nil *shared means no shared
+// state: every call site checks for nil first, so the default path costs a
+// nil check.
+type shared struct {
+	// immutable after New
+	store cache.Store
+	opts  []cache.SyncerOption
+	sy    *cache.Syncer
+}
+
+// sharedAttempt is what one attempt needs to report back to the Syncer.
+type sharedAttempt struct {
+	res cache.Reservation
+	// snap is the deployment's snapshot before the call, so that only a
+	// snapshot the call read is pushed.
+	snap *ratelimit.Snapshot
+	// cooling is the deployment's cooldown deadline before the call, so
+	// that only a cooldown the call caused is pushed.
+	cooling time.Time
+}
+
+// startShared makes the Syncer once New has the deployments, and tracks
+// them.
+func (r *Router) startShared() {
+	sh := r.shared
+	if sh == nil {
+		return
+	}
+	opts := make([]cache.SyncerOption, 0, len(sh.opts)+5)
+	opts = append(opts, cache.WithClock(r.now), cache.WithLogger(r.log))
+	opts = append(opts, sh.opts...)
+	opts = append(opts,
+		cache.WithOnCooldown(r.remoteCooldown),
+		cache.WithOnSnapshot(r.remoteSnapshot),
+		cache.WithOnError(func(err error) { r.sharedEvent(ComponentState, err) }),
+	)
+	sh.sy = cache.NewSyncer(sh.store, opts...)
+	for _, d := range r.state.Load().deps {
+		sh.sy.Track(d.ID())
+	}
+}
+
+// adopt starts sharing a deployment added or replaced on a live router,
+// giving it what the replicas already know: a cooldown in force and the
+// newest rate-limit snapshot.
+func (sh *shared) adopt(d *deployment.Deployment) {
+	if sh == nil {
+		return
+	}
+	id := d.ID()
+	sh.sy.Track(id)
+	if c, ok := sh.sy.Cooldown(id); ok {
+		d.SetCooldown(c.Until, c.Reason)
+	}
+	if s, ok := sh.sy.Snapshot(id); ok {
+		d.ObserveSnapshot(s)
+	}
+}
+
+// forget stops sharing a removed deployment.
+func (sh *shared) forget(id string) {
+	if sh != nil {
+		sh.sy.Forget(id)
+	}
+}
+
+// close closes the Syncer: leases go back, in-flight counts are withdrawn.
+func (sh *shared) close() error {
+	if sh == nil || sh.sy == nil {
+		return nil
+	}
+	return sh.sy.Close()
+}
+
+// remoteCooldown applies a cooldown another replica decided.
+func (r *Router) remoteCooldown(id string, c cache.Cooldown) {
+	d := r.state.Load().byID[id]
+	if d == nil || !c.Until.After(d.CooldownUntil()) {
+		return
+	}
+	d.SetCooldown(c.Until, c.Reason)
+	if r.log.Enabled(context.Background(), slog.LevelInfo) {
+		r.log.LogAttrs(context.Background(), slog.LevelInfo, "router: deployment cooling down (set by another replica)",
+			slog.String("model_group", d.Config().ModelName), slog.String("deployment", id),
+			slog.Time("until", c.Until), slog.String("reason", c.Reason))
+	}
+}
+
+// remoteSnapshot applies rate-limit headers another replica read.
+func (r *Router) remoteSnapshot(id string, s ratelimit.Snapshot) {
+	if d := r.state.Load().byID[id]; d != nil {
+		d.ObserveSnapshot(s)
+	}
+}
+
+// sharedEvent reports an incident's start or end to the hook. The Syncer
+// logs its own incidents; the response cache's are logged here.
+func (r *Router) sharedEvent(component string, err error) {
+	if h := r.hooks.OnSharedState; h != nil {
+		h(SharedStateEvent{Component: component, Err: err})
+	}
+}
+
+// reserveShared reserves an attempt on d across replicas. It reports false
+// when d must be skipped: full across replicas (f says why), or the
+// context ended (f is zero; the routing loop then ends with the context's
+// error). Any other failure of the Syncer lets the attempt go on
+// unshared: the Syncer already fell back to local state where it could.
+func (c *call) reserveShared(d *deployment.Deployment) (f failure, ok bool) {
+	cfg := d.Config()
+	c.sh = sharedAttempt{snap: d.Snapshot()}
+	res, err := c.r.shared.sy.Reserve(c.ctx, d.ID(), int64(c.info.PromptTokens),
+		cache.Limits{RPM: int64(cfg.RPM), TPM: int64(cfg.TPM)})
+	if err == nil {
+		c.sh.res = res
+		return failure{}, true
+	}
+	if le := asLimitError(err); le != nil {
+		f = failure{d: d, busy: true, reason: deployment.ReasonRPM}
+		if le.Limit == "tpm" {
+			f.reason = deployment.ReasonTPM
+		}
+		return f, false
+	}
+	if c.ctx.Err() != nil {
+		return failure{}, false
+	}
+	return failure{}, true
+}
+
+// asLimitError returns the *cache.LimitError in err's chain, nil if none.
+// It is apart, and not inlined, so that the errors.As target escapes only
+// on this path.
+//
+//go:noinline
+func asLimitError(err error) *cache.LimitError {
+	var le *cache.LimitError
+	if errors.As(err, &le) {
+		return le
+	}
+	return nil
+}
+
+// end reports an attempt that was sent: the reservation is settled with
+// the tokens used, and the rate-limit headers and cooldown the call gave
+// the deployment are pushed to the other replicas.
+func (sh *shared) end(a *sharedAttempt, d *deployment.Deployment, u provider.Usage, cooling, end time.Time, pe *provider.Error) {
+	used := int64(u.TotalTokens)
+	if used == 0 {
+		used = int64(u.PromptTokens + u.CompletionTokens)
+	}
+	if used == 0 {
+		used = -1 // unknown: keep the estimate
+	}
+	a.res.Done(used)
+	a.res = cache.Reservation{}
+	id := d.ID()
+	if s := d.Snapshot(); s != nil && s != a.snap {
+		sh.sy.ObserveSnapshot(id, *s)
+	}
+	if until := d.CooldownUntil(); until.After(cooling) && until.After(end) {
+		reason := "failures"
+		if pe != nil {
+			reason = pe.Class.String()
+		}
+		sh.sy.SetCooldown(id, until, reason)
+	}
+}
+
+// cancel gives back a reservation whose attempt was never sent.
+func (a *sharedAttempt) cancel() {
+	a.res.Cancel()
+	a.res = cache.Reservation{}
+}
