@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"regexp"
 	"runtime"
 	"slices"
@@ -31,6 +32,7 @@ const DefaultCommand = "go test -run '^$' -bench . -benchmem -timeout 20m ./benc
 func main() {
 	cmd := flag.String("cmd", DefaultCommand, "the command that produced the input, as the README should show it")
 	date := flag.String("date", "", "the date of the run (default: today, UTC)")
+	rev := flag.String("rev", "", "the commit measured (default: git rev-parse --short HEAD, when git answers)")
 	flag.Parse()
 	in, err := parse(os.Stdin)
 	if err != nil {
@@ -44,8 +46,13 @@ func main() {
 	if *date == "" {
 		*date = time.Now().UTC().Format("2006-01-02")
 	}
+	if *rev == "" {
+		if out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output(); err == nil {
+			*rev = strings.TrimSpace(string(out))
+		}
+	}
 	m := machine{
-		nproc: runtime.NumCPU(), cpu: cpuModel(), goVersion: runtime.Version(), date: *date,
+		nproc: runtime.NumCPU(), cpu: cpuModel(), goVersion: runtime.Version(), date: *date, rev: *rev,
 		goos: in.meta["goos"], goarch: in.meta["goarch"], benchCPU: in.meta["cpu"],
 	}
 	w := bufio.NewWriter(os.Stdout)
@@ -132,9 +139,9 @@ func parse(r io.Reader) (*input, error) {
 }
 
 type machine struct {
-	nproc                  int
-	cpu, goVersion, date   string
-	goos, goarch, benchCPU string
+	nproc                     int
+	cpu, goVersion, date, rev string
+	goos, goarch, benchCPU    string
 }
 
 // cpuModel reads the CPU model from /proc/cpuinfo.
@@ -253,6 +260,9 @@ func write(w io.Writer, in *input, m machine, cmd string) {
 	p("## Machine\n\n")
 	p("| | |\n|---|---|\n")
 	p("| date | %s |\n", m.date)
+	if m.rev != "" {
+		p("| commit | %s |\n", m.rev)
+	}
 	p("| CPU | %s, as /proc/cpuinfo names it (Go: %s); %d logical CPUs, benchmarks ran with GOMAXPROCS=%s |\n", m.cpu, orDash(m.benchCPU), m.nproc, orDash(in.procs))
 	p("| OS/arch | %s/%s |\n", orDash(m.goos), orDash(m.goarch))
 	p("| Go | %s |\n", m.goVersion)
@@ -366,7 +376,7 @@ func writeOverhead(w io.Writer, in *input, used map[string]bool) {
 		return
 	}
 	fmt.Fprintf(w, "## Router overhead per request\n\n")
-	fmt.Fprintf(w, "`BenchmarkOverhead`: a call through the router (a model group of three deployments, default settings) against the same call made directly on a deployment's client. *noop* is an in-memory client that answers at once (with OpenAI's rate-limit headers, which the router parses and copies), so the router column is the router's whole cost; *http* is provider/openai talking to the fake upstream of provider/openaitest over loopback. *stream* opens a stream, reads it to the end and closes it; TTFC is the mean time to the first chunk. *parallel* rows run on every CPU at once (wall time per call). Overhead = router − direct.\n\n")
+	fmt.Fprintf(w, "`BenchmarkOverhead`: a call through the router (a model group of three deployments, default settings) against the same call made directly on a deployment's client. *noop* is an in-memory client that answers at once (with OpenAI's rate-limit headers, which the router parses and copies), so the router column is the router's whole cost; *http* is provider/openai talking to the fake upstream of provider/openaitest over loopback. *stream* opens a stream, reads it to the end and closes it; TTFC is the mean time to the first chunk. *parallel* rows run on every CPU at once (wall time per call). Overhead = router − direct. Over HTTP, a difference of means taken in separate sub-benchmarks moves with the machine's load, so the *paired medians* rows alternate a direct and a routed call in one loop and compare the medians.\n\n")
 	fmt.Fprintf(w, "| client | call | direct | router | overhead | direct allocs | router allocs | extra allocs | direct TTFC | router TTFC |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, c := range []string{"noop", "http"} {
 		for _, k := range []struct{ label, d, r string }{
@@ -386,6 +396,14 @@ func writeOverhead(w io.Writer, in *input, used map[string]bool) {
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c, k.label,
 				ns(dv), ns(rv), ns(rv-dv), num(da), num(ra), num(ra-da), in.nsCell(d, "ttfc_ns"), in.nsCell(r, "ttfc_ns"))
 		}
+	}
+	for _, k := range []struct{ label, name string }{{"do", "Overhead/http/do/paired"}, {"stream (whole stream)", "Overhead/http/stream/paired"}} {
+		if in.results[k.name] == nil {
+			continue
+		}
+		used[k.name] = true
+		fmt.Fprintf(w, "| http, paired medians | %s | %s | %s | %s | | | | | |\n", k.label,
+			in.nsCell(k.name, "direct_p50_ns"), in.nsCell(k.name, "router_p50_ns"), in.nsCell(k.name, "overhead_p50_ns"))
 	}
 	fmt.Fprintln(w)
 }
