@@ -91,11 +91,11 @@ func (s *countingStore) Sync(ctx context.Context, w cache.Window, ops []cache.Sy
 
 var syncModes = []cache.SyncMode{cache.SyncEveryRequest, cache.SyncBatched}
 
-// BenchmarkRedis measures the shared router state of package cache on a
+// BenchmarkRedis measures the cache.Syncer that shares router state on a
 // real Redis (REDIS_URL, default redis://127.0.0.1:6379/0; skipped when none
-// answers). The router does not use a cache.Syncer yet, so the Syncer is
-// measured directly, as the router would call it: one Reserve before each
-// upstream call and one Done after it.
+// answers), on its own, called as the router calls it: one Reserve before
+// each upstream call and one Done after it. BenchmarkSharedRouter measures
+// the same through the router.
 //
 //   - reserve/<mode>: one replica, a limit never reached. ns/op is the
 //     latency a request gains (p50_us, p99_us per request); rt/req the

@@ -477,17 +477,26 @@ func writeRedis(w io.Writer, in *input, used map[string]bool) {
 		return
 	}
 	fmt.Fprintf(w, "## Shared state in Redis\n\n")
-	fmt.Fprintf(w, "`BenchmarkRedis`, on a real Redis on loopback. The router does not share state through package cache yet, so its `Syncer` is measured directly, called as the router would: `Reserve` before each upstream call, `Done` after. *every-request* reserves each request in Redis (one Lua call); *batched* leases small slices of each limit and syncs in the background every 100 ms; *local* is a Syncer over an in-process MemoryStore, for reference.\n\n")
-	fmt.Fprintf(w, "- **reserve**: one replica, a limit never reached; time per Reserve+Done (mean, p50, p99) and Store round trips per request (background sync included).\n")
-	fmt.Fprintf(w, "- **shared_limit**: four replicas, each with its own connection pool, share one deployment's limit of 600 requests per minute and offer 1,200 at once within one window; granted %% is requests admitted over the limit (100 is exact, above 100 fails the benchmark), round trips per offered request.\n")
-	fmt.Fprintf(w, "- **incidents**: times a Syncer gave up on Redis (a call slower than its 50 ms timeout) and served from local state; non-zero means the other numbers are partly local.\n\n")
+	fmt.Fprintf(w, "Replicas of a service share their deployments' limits, cooldowns and rate-limit headers through Redis (router.WithSharedState, a cache.Syncer over a cache.RedisStore), measured on a real Redis on loopback. *every-request* reserves each request in Redis (one Lua call); *batched* (the default) leases small slices of each limit and syncs in the background every 100 ms.\n\n")
+	fmt.Fprintf(w, "- **round trips/req**: Redis calls per request (a pipelined sync counts once), background sync included.\n")
+	fmt.Fprintf(w, "- **granted %%**: four replicas, each with its own connection pool, share one deployment limited to 600 requests per minute and together offer 1,200 within one minute; calls admitted over the limit. 100 is exact; above 100 breaks the limit and fails the benchmark (except *none*, the baseline without shared state, where each replica allows the whole limit).\n")
+	fmt.Fprintf(w, "- **incidents**: times a replica gave up on Redis (a call slower than the 50 ms timeout) and went on from local state; non-zero means the other numbers are partly local.\n\n")
+	if anyPrefix(in, "SharedRouter/") {
+		fmt.Fprintf(w, "Through the router (`BenchmarkSharedRouter`): *overhead* is a call through a router of three deployments with limits never reached and an in-memory client (*none*: no shared state); *limit* is the four-replica test above, with calls failing instead of waiting.\n\n")
+		redisTable(w, in, used, "SharedRouter/")
+	}
+	fmt.Fprintf(w, "The Syncer on its own (`BenchmarkRedis`), called as the router calls it: *reserve* is one Reserve+Done for a limit never reached (*local*: a Syncer over an in-process MemoryStore); *shared_limit* is the four-replica test.\n\n")
+	redisTable(w, in, used, "Redis/")
+}
+
+func redisTable(w io.Writer, in *input, used map[string]bool, prefix string) {
 	fmt.Fprintf(w, "| benchmark | mean | p50 | p99 | round trips/req | granted %% | incidents | allocs/op |\n|---|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, name := range in.order {
-		if !strings.HasPrefix(name, "Redis/") {
+		if !strings.HasPrefix(name, prefix) {
 			continue
 		}
 		used[name] = true
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(name, "Redis/"),
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", strings.TrimPrefix(name, prefix),
 			in.nsCell(name, "ns/op"), usCell(in, name, "p50_us"), usCell(in, name, "p99_us"),
 			in.cell(name, "rt/req"), in.cell(name, "granted_%"), in.cell(name, "incidents"), in.cell(name, "allocs/op"))
 	}
