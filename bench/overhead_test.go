@@ -163,16 +163,16 @@ func BenchmarkOverhead(b *testing.B) {
 				}
 			})
 		})
-		if tr.name == "http" {
-			// Over HTTP the difference of two means is at the mercy of
-			// load that changes between sub-benchmarks; alternating the
-			// two calls and comparing medians is not.
-			b.Run("http/do/paired", func(b *testing.B) {
+		{
+			// The difference of two means is at the mercy of load that
+			// changes between sub-benchmarks (and of GC pauses); alternating
+			// the two calls and comparing medians is not.
+			b.Run(tr.name+"/do/paired", func(b *testing.B) {
 				req := chatRequest("g", "hi")
 				benchPaired(b, func() error { _, err := tr.client.Do(ctx, req); return err },
 					func() error { _, err := r.Do(ctx, req); return err })
 			})
-			b.Run("http/stream/paired", func(b *testing.B) {
+			b.Run(tr.name+"/stream/paired", func(b *testing.B) {
 				dreq := chatRequest("g", "hi")
 				dreq.Stream = true
 				rreq := chatRequest("g", "hi")

@@ -27,9 +27,9 @@ var errNoWait = errors.New("bench: no waiting")
 // redis://127.0.0.1:6379/0; skipped when none answers), per sync mode:
 //
 //   - overhead/<mode>: one router, an in-memory client, three deployments
-//     with rpm and tpm limits never reached: ns/op against overhead/none
-//     (no shared state) is the time a request gains; rt/req the Redis
-//     round trips per request, background sync included;
+//     with rpm and tpm limits never reached: ns/op (and p50_us, p99_us)
+//     against overhead/none (no shared state) is the time a request gains;
+//     rt/req the Redis round trips per request, background sync included;
 //   - limit/<mode>: four routers (replicas, each with its own Redis
 //     connection pool) share one deployment limited to 600 requests per
 //     minute and together offer 1,200 calls within one minute (a clock
@@ -153,12 +153,15 @@ func benchRouterDo(b *testing.B, r *router.Router, store *countingStore) {
 	if store != nil {
 		before = store.calls.Load()
 	}
+	lat := make([]time.Duration, 0, 4096)
 	b.ReportAllocs()
 	for b.Loop() {
+		start := time.Now()
 		res, err := r.Do(ctx, req)
 		if err != nil {
 			b.Fatal(err)
 		}
+		lat = append(lat, time.Since(start))
 		if res.ModelGroup != "g" || r.Deployment(res.Deployment) == nil {
 			b.Fatalf("served by %q of %q", res.Deployment, res.ModelGroup)
 		}
@@ -166,4 +169,6 @@ func benchRouterDo(b *testing.B, r *router.Router, store *countingStore) {
 	if store != nil {
 		b.ReportMetric(float64(store.calls.Load()-before)/float64(b.N), "rt/req")
 	}
+	b.ReportMetric(float64(percentile(lat, 0.50).Nanoseconds())/1e3, "p50_us")
+	b.ReportMetric(float64(percentile(lat, 0.99).Nanoseconds())/1e3, "p99_us")
 }

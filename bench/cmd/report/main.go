@@ -322,8 +322,12 @@ func writeTargets(w io.Writer, in *input) {
 		d, _ := in.get("Overhead/noop/do/direct", "ns/op")
 		ra, _ := in.get("Overhead/noop/do/router", "allocs/op")
 		da, _ := in.get("Overhead/noop/do/direct", "allocs/op")
-		ts = append(ts, target{"Router overhead, non-streaming: < 2 µs and ≤ 10 allocs over the direct call",
-			fmt.Sprintf("%s, %s allocs", ns(r-d), num(ra-da)), mark(r-d < 2000 && ra-da <= 10)})
+		got := fmt.Sprintf("%s (mean), %s allocs", ns(r-d), num(ra-da))
+		if p, ok := in.get("Overhead/noop/do/paired", "overhead_p50_ns"); ok {
+			got = fmt.Sprintf("%s (mean), %s (median), %s allocs", ns(r-d), ns(p), num(ra-da))
+		}
+		ts = append(ts, target{"Router overhead, non-streaming: < 2 µs and ≤ 10 allocs over the direct call (judged on the mean)",
+			got, mark(r-d < 2000 && ra-da <= 10)})
 	}
 	q := "Quality/healthy/rpm=config/usage-based-routing"
 	if s, ok := in.get(q, "success_%"); ok {
@@ -376,7 +380,7 @@ func writeOverhead(w io.Writer, in *input, used map[string]bool) {
 		return
 	}
 	fmt.Fprintf(w, "## Router overhead per request\n\n")
-	fmt.Fprintf(w, "`BenchmarkOverhead`: a call through the router (a model group of three deployments, default settings) against the same call made directly on a deployment's client. *noop* is an in-memory client that answers at once (with OpenAI's rate-limit headers, which the router parses and copies), so the router column is the router's whole cost; *http* is provider/openai talking to the fake upstream of provider/openaitest over loopback. *stream* opens a stream, reads it to the end and closes it; TTFC is the mean time to the first chunk. *parallel* rows run on every CPU at once (wall time per call). Overhead = router − direct. Over HTTP, a difference of means taken in separate sub-benchmarks moves with the machine's load, so the *paired medians* rows alternate a direct and a routed call in one loop and compare the medians.\n\n")
+	fmt.Fprintf(w, "`BenchmarkOverhead`: a call through the router (a model group of three deployments, default settings) against the same call made directly on a deployment's client. *noop* is an in-memory client that answers at once (with OpenAI's rate-limit headers, which the router parses and copies), so the router column is the router's whole cost; *http* is provider/openai talking to the fake upstream of provider/openaitest over loopback. *stream* opens a stream, reads it to the end and closes it; TTFC is the mean time to the first chunk. *parallel* rows run on every CPU at once (wall time per call). Overhead = router − direct. A difference of means taken in separate sub-benchmarks moves with the machine's load and GC pauses, so the *paired medians* rows alternate a direct and a routed call in one loop and compare the medians (each includes the ~50 ns of reading the clock twice; the difference does not; a paired stream is opened, read to the end and closed).\n\n")
 	fmt.Fprintf(w, "| client | call | direct | router | overhead | direct allocs | router allocs | extra allocs | direct TTFC | router TTFC |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, c := range []string{"noop", "http"} {
 		for _, k := range []struct{ label, d, r string }{
@@ -397,13 +401,16 @@ func writeOverhead(w io.Writer, in *input, used map[string]bool) {
 				ns(dv), ns(rv), ns(rv-dv), num(da), num(ra), num(ra-da), in.nsCell(d, "ttfc_ns"), in.nsCell(r, "ttfc_ns"))
 		}
 	}
-	for _, k := range []struct{ label, name string }{{"do", "Overhead/http/do/paired"}, {"stream (whole stream)", "Overhead/http/stream/paired"}} {
-		if in.results[k.name] == nil {
-			continue
+	for _, c := range []string{"noop", "http"} {
+		for _, k := range []struct{ label, name string }{{"do", "/do/paired"}, {"stream", "/stream/paired"}} {
+			name := "Overhead/" + c + k.name
+			if in.results[name] == nil {
+				continue
+			}
+			used[name] = true
+			fmt.Fprintf(w, "| %s, paired medians | %s | %s | %s | %s | | | | | |\n", c, k.label,
+				in.nsCell(name, "direct_p50_ns"), in.nsCell(name, "router_p50_ns"), in.nsCell(name, "overhead_p50_ns"))
 		}
-		used[k.name] = true
-		fmt.Fprintf(w, "| http, paired medians | %s | %s | %s | %s | | | | | |\n", k.label,
-			in.nsCell(k.name, "direct_p50_ns"), in.nsCell(k.name, "router_p50_ns"), in.nsCell(k.name, "overhead_p50_ns"))
 	}
 	fmt.Fprintln(w)
 }
