@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -141,9 +142,11 @@ func (r *qualityResult) report(b *testing.B) {
 	}
 	b.ReportMetric(hi, "max_key_util_%")
 	b.ReportMetric(lo, "min_key_util_%")
-	if len(r.errs) > 0 {
-		b.Logf("caller errors by kind: %v", r.errs)
+	var util []string
+	for _, k := range qualityKeys {
+		util = append(util, fmt.Sprintf("%s %.0f%%", k.key, pct(r.served[k.key], k.rpm*measureMinutes)))
 	}
+	b.Logf("key utilisation: %s; caller errors by kind: %v", strings.Join(util, ", "), r.errs)
 }
 
 // runQuality runs one simulation of sc with the named strategy.
