@@ -193,6 +193,7 @@ func withoutField(body []byte, field string) ([]byte, error) {
 //	"cache": {"ttl": 600}             store the answer for 600 s instead of the cache's default
 //	"cache": {"s-maxage": 60}         accept only a cached answer at most 60 s old
 //	"cache": {"namespace": "team-a"}  a separate key space
+//	"cache": {"use-cache": true}      use the cache when it is opt-in (LiteLLM's mode "default_off")
 //
 // The zero Control reads and writes with the cache's defaults. The "cache"
 // object is removed from the body sent upstream (OpenAI rejects unknown
@@ -203,6 +204,9 @@ type Control struct {
 	TTL       time.Duration
 	MaxAge    time.Duration
 	Namespace string
+	// UseCache asks for the cache when a router caches only the calls
+	// that opt in.
+	UseCache bool
 }
 
 // ControlError says the "cache" object of a request is malformed.
@@ -273,6 +277,8 @@ func parseControl(v any) (Control, error) {
 			c.NoCache, err = controlBool(v)
 		case "no-store":
 			c.NoStore, err = controlBool(v)
+		case "use-cache":
+			c.UseCache, err = controlBool(v)
 		case "ttl":
 			c.TTL, err = controlSeconds(v)
 		case "s-maxage":

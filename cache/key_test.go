@@ -72,6 +72,8 @@ func TestSplitControl(t *testing.T) {
 		{`{"cache":{"no-store":true,"ttl":600,"s-maxage":"60","namespace":"a"},"b":[1, 2]}`,
 			Control{NoStore: true, TTL: 10 * time.Minute, MaxAge: time.Minute, Namespace: "a"}, `{"b":[1,2]}`, ""},
 		{`{"cache":{"ttl":0.5,"unknown":1}}`, Control{TTL: 500 * time.Millisecond}, `{}`, ""},
+		{`{"cache":{"use-cache":true},"a":1}`, Control{UseCache: true}, `{"a":1}`, ""},
+		{`{"cache":{"use-cache":1}}`, Control{}, "", "use-cache"},
 		{`{"cache":null,"a":1}`, Control{}, `{"a":1}`, ""},
 		{`{"cache":{"ttl":-1}}`, Control{}, "", "ttl"},
 		{`{"cache":{"ttl":"NaN"}}`, Control{}, "", "ttl"},
