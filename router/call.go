@@ -32,6 +32,10 @@ type Result struct {
 	// Retries counts attempts after the first within a model group;
 	// Fallbacks counts the fallback groups tried.
 	Retries, Fallbacks int
+	// CacheHit reports an answer from the response cache (see
+	// WithResponseCache): no deployment was called, so Deployment is empty
+	// and Attempts is nil.
+	CacheHit bool
 
 	attemptBuf [1]Attempt
 }
@@ -860,8 +864,17 @@ func (c *call) copyAttempts(buf []Attempt) []Attempt {
 // req.Model, retrying and falling back as configured. req is not modified
 // and may be sent to several deployments in turn.
 //
-// On failure the error is an *Error that lists every attempt.
+// On failure the error is an *Error that lists every attempt. With
+// WithResponseCache the answer may come from the cache (Result.CacheHit).
 func (r *Router) Do(ctx context.Context, req *provider.Request, opts ...CallOption) (*Result, error) {
+	if r.rc != nil {
+		return r.doCached(ctx, req, opts)
+	}
+	return r.do(ctx, req, opts)
+}
+
+// do is Do without the response cache.
+func (r *Router) do(ctx context.Context, req *provider.Request, opts []CallOption) (*Result, error) {
 	c := r.newCall(ctx, req, false, opts)
 	defer r.freeCall(c)
 	err := c.prepare()

@@ -82,6 +82,10 @@ type RequestInfo struct {
 	Cost  float64
 	// Err is the call's error, nil on success.
 	Err error
+	// CacheHit reports an answer from the response cache: no deployment
+	// was called (Deployment is empty, Attempts 0, Cost 0; Usage is the
+	// cached answer's).
+	CacheHit bool
 }
 
 // cost prices usage at the given per-token prices.

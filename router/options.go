@@ -93,6 +93,7 @@ type callOptions struct {
 	header        http.Header
 	noFallbacks   bool
 	promptTokens  int
+	cache         cacheCall
 }
 
 // WithTags restricts the call to deployments carrying at least one of the

@@ -38,8 +38,9 @@ type Router struct {
 	log     *slog.Logger
 	depSet  deployment.Settings
 	jitter  *jitter
-	// shared is nil unless WithSharedState.
+	// shared is nil unless WithSharedState; rc unless WithResponseCache.
 	shared *shared
+	rc     *respCache
 	// referenced are group names that fallbacks and aliases point at; they
 	// stay known (possibly empty) when their last deployment is removed.
 	referenced []string

@@ -34,6 +34,10 @@ type StreamResult struct {
 	// Retries counts attempts after the first within a model group;
 	// Fallbacks counts the fallback groups tried.
 	Retries, Fallbacks int
+	// CacheHit reports a chat answer replayed from the response cache (see
+	// WithResponseCache): no deployment was called, so Deployment is empty
+	// and Attempts is nil.
+	CacheHit bool
 
 	st      *streamState
 	header  http.Header
@@ -76,8 +80,17 @@ type streamState struct {
 //
 // The caller's context bounds the whole stream; canceling it ends the
 // upstream stream too. On failure the error is an *Error that lists every
-// attempt.
+// attempt. With WithResponseCache a chat answer in the cache is replayed
+// as a stream (StreamResult.CacheHit).
 func (r *Router) Stream(ctx context.Context, req *provider.Request, opts ...CallOption) (*StreamResult, error) {
+	if r.rc != nil {
+		return r.streamCached(ctx, req, opts)
+	}
+	return r.stream(ctx, req, opts)
+}
+
+// stream is Stream without the response cache.
+func (r *Router) stream(ctx context.Context, req *provider.Request, opts []CallOption) (*StreamResult, error) {
 	c := r.newCall(ctx, req, true, opts)
 	defer r.freeCall(c)
 	err := c.prepare()
@@ -165,6 +178,10 @@ func (st *streamState) finish(err error) {
 		return
 	}
 	st.done = true
+	if st.dep == nil { // replayed from the response cache
+		st.finishCached()
+		return
+	}
 	end := st.r.now()
 	var pe *provider.Error
 	if err != nil {
