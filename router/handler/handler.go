@@ -245,7 +245,7 @@ func (h *Handler) readJSON(r *http.Request, buf *bytes.Buffer, req *provider.Req
 	}
 	body := buf.Bytes()
 	var f fields
-	if e := parseFields(body, &f); e != nil {
+	if e := scanFields(body, &f); e != nil {
 		return nil, e
 	}
 	var tags []string

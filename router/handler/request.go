@@ -69,8 +69,9 @@ func readBody(r *http.Request, buf *bytes.Buffer, limit int64) *apiError {
 	return nil
 }
 
-// fields are the only parts of a JSON request body the handler reads:
-// the rest goes upstream untouched.
+// fields are the only parts of a JSON request body the handler reads (see
+// scanFields): the rest goes upstream untouched. The JSON tags serve the
+// tests, which check scanFields against encoding/json.
 type fields struct {
 	Model    string    `json:"model"`
 	Stream   bool      `json:"stream"`
@@ -80,47 +81,6 @@ type fields struct {
 // metadata is LiteLLM's per-request metadata; only its tags matter here.
 type metadata struct {
 	Tags []string `json:"tags"`
-}
-
-// parseFields reads model, stream and metadata.tags from a JSON body,
-// answering 400 with the problem when the body is not a JSON object or a
-// field has the wrong type.
-func parseFields(body []byte, f *fields) *apiError {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return badRequest("", "invalid_json", "the request body is empty: expected a JSON object")
-	}
-	err := json.Unmarshal(body, f)
-	if err == nil {
-		return nil
-	}
-	var (
-		syn *json.SyntaxError
-		typ *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &syn):
-		return badRequest("", "invalid_json", fmt.Sprintf("malformed JSON body at byte %d: %s", syn.Offset, syn.Error()))
-	case errors.As(err, &typ) && typ.Field == "":
-		return badRequest("", "invalid_json", fmt.Sprintf("the request body must be a JSON object, got %s", typ.Value))
-	case errors.As(err, &typ):
-		return badRequest(typ.Field, "invalid_type", fmt.Sprintf("invalid type for %q: expected %s, got %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value))
-	}
-	return badRequest("", "invalid_json", "malformed JSON body: "+err.Error())
-}
-
-// jsonKind names a Go kind as JSON calls it.
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "a string"
-	case "bool":
-		return "a boolean"
-	case "slice":
-		return "an array"
-	case "struct", "ptr", "map":
-		return "an object"
-	}
-	return goKind
 }
 
 // headerTags reads tags from the X-Switchyard-Tags request header, a comma
