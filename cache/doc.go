@@ -36,6 +36,10 @@
 //
 // # Wiring into a router
 //
+// router.WithSharedState(store, opts...) does all of the following for a
+// Switchyard router, and router.WithResponseCache(c) wires the response
+// cache. By hand, for another router:
+//
 //	sy := cache.NewSyncer(store, // nil: memory
 //		cache.WithOnCooldown(func(id string, c cache.Cooldown) { byID[id].SetCooldown(c.Until, c.Reason) }))
 //	defer sy.Close()

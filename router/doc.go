@@ -96,4 +96,28 @@
 // an immutable snapshot behind an atomic pointer, rebuilt copy-on-write
 // under a mutex held only for the rebuild; calls in flight keep the
 // deployment they picked.
+//
+// # Replicas: shared state
+//
+// By default each router keeps its deployments' state in its own memory.
+// Replicas of a service that share API keys share that state with
+// [WithSharedState] and a cache.RedisStore (package cache): rpm and tpm
+// limits then hold across all replicas together (in the default batched
+// mode most calls make no Redis round trip: a replica spends small leases
+// of each limit locally), and cooldowns and rate-limit headers seen by one
+// replica reach the others within the sync interval (100 ms by default; a
+// cooldown is pushed at once). A Redis that is down, slow or flapping never
+// fails a call and never holds one longer than the sync timeout (50 ms):
+// the router goes on from local state, reports the incident once to
+// Hooks.OnSharedState, and shares again when Redis answers.
+//
+// # Response cache
+//
+// [WithResponseCache] answers repeated chat, completions and embeddings
+// requests from a cache.ResponseCache (in memory, or Redis shared by the
+// replicas), keyed by model group and the normalised request; a streaming
+// chat request can be answered by replaying a cached answer. Calls control
+// it with LiteLLM's "cache" object in the body or with [WithCache],
+// [WithoutCache] and [WithCacheControl]; answers from the cache carry
+// Result.CacheHit, X-Switchyard-Cache-Hit: true and RequestInfo.CacheHit.
 package router
