@@ -8,7 +8,9 @@
 // general_settings (see package router/litellmconfig), logs every setting it
 // does not support once at start, and serves the OpenAI API (package
 // router/handler) with general_settings.master_key as the key clients must
-// send. Prometheus metrics are at /metrics, liveness at /health and
+// send. router_settings.redis_host (or redis_url) shares rate limits,
+// cooldowns and usage between replicas (router.WithSharedState);
+// litellm_settings.cache turns the response cache on (local or redis). Prometheus metrics are at /metrics, liveness at /health and
 // deployment health at /health/readiness.
 //
 // With --fake it first starts two fake upstreams (package
@@ -39,6 +41,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+	"github.com/switchyard-go/switchyard/cache"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
 	"github.com/switchyard-go/switchyard/router/handler"
@@ -132,22 +136,20 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(addr s
 	for _, w := range cfg.Warnings {
 		log.Warn("config: setting not supported", "setting", w.Setting, "line", w.Line, "count", w.Count, "detail", w.Msg)
 	}
-	if cfg.Redis != nil {
-		log.Warn("config: setting not supported", "setting", "router_settings.redis_*", "line", cfg.Redis.Line,
-			"detail", "router state is not shared through Redis by this gateway yet; each replica keeps its own", "redis", cfg.Redis.String())
-	}
-	if cfg.Cache != nil {
-		log.Warn("config: setting not supported", "setting", "litellm_settings.cache", "line", cfg.Cache.Line,
-			"detail", "the response cache is not wired into this gateway yet; every request goes upstream", "type", cfg.Cache.Type)
-	}
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := handler.NewMetrics(reg)
 	if err := metrics.Err(); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	rt, err := router.New(cfg.Router, router.WithHooks(metrics.Hooks()), router.WithLogger(log))
+	ropts := []router.Option{router.WithHooks(metrics.Hooks()), router.WithLogger(log)}
+	stateOpts, closeState, err := sharedState(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeState()
+	ropts = append(ropts, stateOpts...)
+	rt, err := router.New(cfg.Router, ropts...)
 	if err != nil {
 		return configError(o.config, cfg, err)
 	}
@@ -219,6 +221,81 @@ func configError(file string, cfg *litellmconfig.Config, err error) error {
 		}
 	}
 	return fmt.Errorf("%s: %w", file, err)
+}
+
+// sharedState returns the router options for router_settings' Redis
+// (state shared between replicas) and litellm_settings' response cache,
+// and a function that closes what they opened.
+func sharedState(cfg *litellmconfig.Config, log *slog.Logger) ([]router.Option, func(), error) {
+	var (
+		opts    []router.Option
+		closers []func()
+		store   *cache.RedisStore
+	)
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	if r := cfg.Redis; r != nil {
+		s, err := cache.NewRedis(redisConfig(r))
+		if err != nil {
+			return nil, closeAll, fmt.Errorf("router_settings.redis_* (line %d): %w", r.Line, err)
+		}
+		store = s
+		closers = append(closers, func() { _ = s.Close() })
+		opts = append(opts, router.WithSharedState(s))
+		log.Info("sharing rate limits, cooldowns and usage with other replicas through Redis", "redis", r.String())
+	}
+	if c := cfg.Cache; c != nil {
+		var rc cache.ResponseCache
+		var copts []cache.ResponseCacheOption
+		if c.TTL > 0 {
+			copts = append(copts, cache.WithTTL(c.TTL))
+		}
+		switch {
+		case c.Type == "redis" && c.Redis != nil:
+			client := redisClientFor(c.Redis, cfg.Redis, store)
+			if client == nil {
+				s, err := cache.NewRedis(redisConfig(c.Redis))
+				if err != nil {
+					closeAll()
+					return nil, func() {}, fmt.Errorf("litellm_settings.cache_params (line %d): %w", c.Line, err)
+				}
+				closers = append(closers, func() { _ = s.Close() })
+				client = s.Client()
+			}
+			if c.Namespace != "" {
+				copts = append(copts, cache.WithKeyPrefix(c.Namespace+":"))
+			}
+			rc = cache.NewRedisResponseCache(client, copts...)
+		default:
+			rc = cache.NewMemoryResponseCache(copts...)
+		}
+		opts = append(opts, router.WithResponseCache(rc, router.CacheTTL(c.TTL)))
+		log.Info("response cache on", "type", c.Type, "ttl", c.TTL)
+	}
+	return opts, closeAll, nil
+}
+
+// redisConfig translates LiteLLM's Redis settings.
+func redisConfig(r *litellmconfig.Redis) cache.RedisConfig {
+	if r.URL != "" {
+		return cache.RedisConfig{URL: r.URL}
+	}
+	return cache.RedisConfig{Addr: r.Addr(), Password: r.Password}
+}
+
+// redisClientFor returns the shared-state store's client when the cache
+// uses the same Redis, nil otherwise.
+func redisClientFor(c, state *litellmconfig.Redis, store *cache.RedisStore) redis.UniversalClient {
+	if store == nil || c == nil || state == nil {
+		return nil
+	}
+	if c.URL != state.URL || c.Addr() != state.Addr() || c.Password != state.Password {
+		return nil
+	}
+	return store.Client()
 }
 
 // startFakes starts a fake OpenAI upstream and a fake Azure OpenAI

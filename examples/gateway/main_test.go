@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"go.uber.org/goleak"
 )
 
@@ -278,21 +279,16 @@ model_list:
       api_key: os.environ/FAKE_OPENAI_KEY
       temperature: 0.1
 router_settings:
-  redis_host: localhost
   allowed_fails_policy: {RateLimitErrorAllowedFails: 3}
 litellm_settings:
   success_callback: ["langfuse"]
-  cache: true
-  cache_params: {type: local}
 `)
 	g := start(t, "--config", cfg, "--fake")
 	logs := g.logs.String()
 	for _, want := range []string{
 		"setting=model_list[].litellm_params.temperature line=8",
-		"setting=router_settings.allowed_fails_policy line=11",
-		"setting=litellm_settings.success_callback line=13",
-		"setting=router_settings.redis_* line=10",
-		"setting=litellm_settings.cache line=14",
+		"setting=router_settings.allowed_fails_policy line=10",
+		"setting=litellm_settings.success_callback line=12",
 		"no general_settings.master_key",
 	} {
 		if !strings.Contains(logs, want) {
@@ -302,5 +298,61 @@ litellm_settings:
 	// No master key: requests need none.
 	if resp, body := g.do(t, "POST", "/v1/chat/completions", `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}`); resp.StatusCode != 200 {
 		t.Errorf("chat: %d %s", resp.StatusCode, body)
+	}
+}
+
+// TestRedisAndCache runs the gateway with router_settings.redis_* and a
+// redis response cache on an in-process Redis: the second identical
+// request is answered from the cache, and router state lands in Redis.
+func TestRedisAndCache(t *testing.T) {
+	mr := miniredis.RunT(t)
+	host, port, _ := strings.Cut(mr.Addr(), ":")
+	for _, tt := range []struct {
+		name, cache string
+		inRedis     bool
+	}{
+		{"redis", "  cache_params: {type: redis, ttl: 60, namespace: gw}\n", true},
+		{"local", "  cache_params: {type: local}\n", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mr.FlushAll()
+			cfg := writeConfig(t, `
+model_list:
+  - model_name: gpt-4o
+    litellm_params: {model: openai/gpt-4o, api_base: os.environ/FAKE_OPENAI_BASE, api_key: os.environ/FAKE_OPENAI_KEY, rpm: 50}
+router_settings:
+  redis_host: `+host+`
+  redis_port: `+port+`
+litellm_settings:
+  cache: true
+`+tt.cache)
+			g := start(t, "--config", cfg, "--fake")
+			body := `{"model":"gpt-4o","messages":[{"role":"user","content":"cache me"}]}`
+			resp1, b1 := g.do(t, "POST", "/v1/chat/completions", body)
+			resp2, b2 := g.do(t, "POST", "/v1/chat/completions", body)
+			if resp1.StatusCode != 200 || resp2.StatusCode != 200 || !bytes.Equal(b1, b2) {
+				t.Fatalf("answers %d %d differ:\n%s\n%s", resp1.StatusCode, resp2.StatusCode, b1, b2)
+			}
+			if resp1.Header.Get("X-Switchyard-Cache-Hit") == "true" || resp2.Header.Get("X-Switchyard-Cache-Hit") != "true" {
+				t.Errorf("cache hit headers %q %q, want a miss then a hit",
+					resp1.Header.Get("X-Switchyard-Cache-Hit"), resp2.Header.Get("X-Switchyard-Cache-Hit"))
+			}
+			_, metrics := g.do(t, "GET", "/metrics", "")
+			if !bytes.Contains(metrics, []byte(`switchyard_cache_hits_total{endpoint="chat",model_group="gpt-4o"} 1`)) {
+				t.Errorf("metrics:\n%s", grep(metrics, "cache"))
+			}
+			respKeys := 0
+			for _, k := range mr.Keys() {
+				if strings.HasPrefix(k, "gw:resp:") {
+					respKeys++
+				}
+			}
+			if (respKeys == 1) != tt.inRedis {
+				t.Errorf("%d cached answers in Redis (keys %v)", respKeys, mr.Keys())
+			}
+			if !strings.Contains(g.logs.String(), "through Redis") {
+				t.Errorf("logs do not say state is shared:\n%s", g.logs)
+			}
+		})
 	}
 }

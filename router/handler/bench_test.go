@@ -82,7 +82,10 @@ func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond)
 //     gateway; reports the p50 and p99 of each and the difference
 //     (added-p50-µs, added-p99-µs).
 //   - throughput/direct and throughput/gateway: many concurrent callers;
-//     reports req/s.
+//     reports req/s and the process's CPU time per request (client, fake
+//     and gateway together share the machine). The gateway's own cost is
+//     the difference of cpu-µs/req between the two; 2e6 divided by it is
+//     the rate two dedicated cores would sustain.
 //
 // Run with -cpu 2 for the 2-core target.
 func BenchmarkGateway(b *testing.B) {
@@ -116,6 +119,7 @@ func BenchmarkGateway(b *testing.B) {
 			c := benchClient()
 			defer c.CloseIdleConnections()
 			b.SetParallelism(16)
+			cpu0 := processCPU()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					if err := benchPost(c, tt.url, tt.key); err != nil {
@@ -125,6 +129,9 @@ func BenchmarkGateway(b *testing.B) {
 				}
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+			if cpu := processCPU() - cpu0; cpu > 0 {
+				b.ReportMetric(us(cpu)/float64(b.N), "cpu-µs/req")
+			}
 		})
 	}
 }

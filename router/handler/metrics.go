@@ -17,9 +17,9 @@ import (
 
 // Metrics are Prometheus collectors for a router, fed by its hooks: per
 // model group and deployment request counts, errors by class, latency and
-// time-to-first-token histograms, tokens, spend, cooldowns and cache hits,
-// plus gauges read from the router at scrape time (in-flight calls,
-// availability, cooldown left). Make them with NewMetrics, pass Hooks to
+// time-to-first-token histograms, tokens, spend, cooldowns, response cache
+// hits and shared-state outages, plus gauges read from the router at scrape
+// time (in-flight calls, availability, cooldown left). Make them with NewMetrics, pass Hooks to
 // router.WithHooks and Watch the router once it exists. Safe for
 // concurrent use.
 //
@@ -46,7 +46,8 @@ type Metrics struct {
 	tokens          *prometheus.CounterVec
 	spend           *prometheus.CounterVec
 	cooldowns       *prometheus.CounterVec
-	cache           *prometheus.CounterVec
+	cacheHits       *prometheus.CounterVec
+	sharedUp        *prometheus.GaugeVec
 
 	router   atomic.Pointer[router.Router]
 	now      func() time.Time
@@ -87,7 +88,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.tokens = counter(m, reg, own, "switchyard_tokens_total", "Tokens reported by upstreams, by type: prompt, completion, cached, reasoning.", "model_group", "deployment", "type")
 	m.spend = counter(m, reg, own, "switchyard_spend_usd_total", "Cost of the usage at the deployments' configured prices, in US dollars.", "model_group", "deployment")
 	m.cooldowns = counter(m, reg, own, "switchyard_deployment_cooldowns_total", "Times a deployment went into cooldown (needs Watch).", "model_group", "deployment")
-	m.cache = counter(m, reg, own, "switchyard_cache_requests_total", "Response cache lookups, by model group and result: hit, miss.", "model_group", "result")
+	m.cacheHits = counter(m, reg, own, "switchyard_cache_hits_total", "Requests answered from the response cache, by model group and endpoint (see also switchyard_requests_total).", "model_group", "endpoint")
+	m.sharedUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "switchyard_shared_state_up",
+		Help: "1 while shared router state (component state) or the response cache (response-cache) works, 0 during an outage."}, []string{"component"})
+	if existing, ok := m.register(reg, own, m.sharedUp).(*prometheus.GaugeVec); ok {
+		m.sharedUp = existing
+	}
 	m.register(reg, own, &stateCollector{m: m})
 
 	m.gatherer = own
@@ -151,17 +157,15 @@ func (m *Metrics) Watch(r *router.Router) { m.router.Store(r) }
 // Hooks returns the router hooks that feed the metrics. Combine them with
 // other hooks with JoinHooks.
 func (m *Metrics) Hooks() router.Hooks {
-	return router.Hooks{OnAttempt: m.onAttempt, OnRequest: m.onRequest}
+	return router.Hooks{OnAttempt: m.onAttempt, OnRequest: m.onRequest, OnSharedState: m.onSharedState}
 }
 
-// ObserveCache counts one response cache lookup for a model group: the
-// hook for a response cache in front of the router.
-func (m *Metrics) ObserveCache(modelGroup string, hit bool) {
-	result := "miss"
-	if hit {
-		result = "hit"
+func (m *Metrics) onSharedState(ev router.SharedStateEvent) {
+	up := 1.0
+	if ev.Err != nil {
+		up = 0
 	}
-	m.cache.WithLabelValues(modelGroup, result).Inc()
+	m.sharedUp.WithLabelValues(ev.Component).Set(up)
 }
 
 // refused counts a request the handler turned away.
@@ -183,6 +187,9 @@ func (m *Metrics) onRequest(info router.RequestInfo) {
 	}
 	if info.Err != nil {
 		m.requestErrors.WithLabelValues(group, ep, errorClass(info.Err)).Inc()
+	}
+	if info.CacheHit {
+		m.cacheHits.WithLabelValues(group, ep).Inc()
 	}
 	if info.Retries > 0 {
 		m.retries.WithLabelValues(group).Add(float64(info.Retries))
@@ -334,8 +341,11 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 // JoinHooks returns hooks that run each of hs's hooks in turn, skipping
 // nil ones: the way to feed Metrics and a logger or tracer at once.
 func JoinHooks(hs ...router.Hooks) router.Hooks {
-	var attempt []func(router.AttemptInfo)
-	var request []func(router.RequestInfo)
+	var (
+		attempt []func(router.AttemptInfo)
+		request []func(router.RequestInfo)
+		shared  []func(router.SharedStateEvent)
+	)
 	for _, h := range hs {
 		if h.OnAttempt != nil {
 			attempt = append(attempt, h.OnAttempt)
@@ -343,8 +353,22 @@ func JoinHooks(hs ...router.Hooks) router.Hooks {
 		if h.OnRequest != nil {
 			request = append(request, h.OnRequest)
 		}
+		if h.OnSharedState != nil {
+			shared = append(shared, h.OnSharedState)
+		}
 	}
 	var out router.Hooks
+	switch len(shared) {
+	case 0:
+	case 1:
+		out.OnSharedState = shared[0]
+	default:
+		out.OnSharedState = func(ev router.SharedStateEvent) {
+			for _, f := range shared {
+				f(ev)
+			}
+		}
+	}
 	switch len(attempt) {
 	case 0:
 	case 1:
