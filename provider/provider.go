@@ -145,6 +145,11 @@ type Stream interface {
 
 // Client sends requests to one upstream deployment. Implementations must be
 // safe for concurrent use.
+//
+// A Response returned by Do, and the header returned by a Stream's Header,
+// belong to the caller, which may modify them (the router adds its own
+// headers in place instead of copying the upstream's): an implementation
+// must not return the same Response or header map twice.
 type Client interface {
 	// Do sends a non-streaming request. Failures are returned as *Error.
 	Do(ctx context.Context, req *Request) (*Response, error)

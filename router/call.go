@@ -18,12 +18,12 @@ import (
 // Result is a successful non-streaming call: the upstream's response and
 // how the router got it.
 type Result struct {
-	// Response is the upstream's answer. Its Header is the upstream's own
-	// map; Result.Header (which shadows it) is the copy to hand on.
+	// Response is the upstream's answer.
 	*provider.Response
-	// Header is a copy of the upstream's header with the router's own
-	// added: X-Switchyard-Model-Group, X-Switchyard-Deployment,
+	// Header is the upstream's header with the router's own added:
+	// X-Switchyard-Model-Group, X-Switchyard-Deployment,
 	// X-Switchyard-Attempted-Retries and X-Switchyard-Attempted-Fallbacks.
+	// It is the same map as Response.Header, which belongs to the caller.
 	Header http.Header
 	// ModelGroup and Deployment served the call.
 	ModelGroup, Deployment string

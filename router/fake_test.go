@@ -89,7 +89,7 @@ func (f *fakeClient) Do(ctx context.Context, req *provider.Request) (*provider.R
 	if body == "" {
 		body = `{"id":"x","choices":[{"finish_reason":"stop"}]}`
 	}
-	return &provider.Response{StatusCode: 200, Header: st.header, Body: []byte(body), Usage: st.usage}, nil
+	return &provider.Response{StatusCode: 200, Header: st.header.Clone(), Body: []byte(body), Usage: st.usage}, nil
 }
 
 func (f *fakeClient) Stream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
@@ -97,7 +97,7 @@ func (f *fakeClient) Stream(ctx context.Context, req *provider.Request) (provide
 	if err := st.error(ctx); err != nil {
 		return nil, err
 	}
-	s := &fakeStream{ctx: ctx, header: st.header, events: st.events, midErr: st.midErr, usage: st.usage}
+	s := &fakeStream{ctx: ctx, header: st.header.Clone(), events: st.events, midErr: st.midErr, usage: st.usage}
 	f.mu.Lock()
 	f.streams = append(f.streams, s)
 	f.mu.Unlock()
