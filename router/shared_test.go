@@ -142,7 +142,12 @@ func newFleet(t *testing.T, rpm int, newStore func() *cache.RedisStore, opts ...
 			ID: sharedID, ModelName: "mini", Model: "openai/gpt-4o-mini", APIKey: "sk-shared", BaseURL: f.srv.URL, RPM: rpm,
 		}}}
 		r, err := router.New(cfg, router.WithClock(f.clk.Now), router.WithSleep(f.clk.Sleep), quiet(),
-			router.WithSharedState(st, append([]cache.SyncerOption{cache.WithReplicaID(fmt.Sprint("replica-", i))}, opts...)...),
+			router.WithSharedState(st, append([]cache.SyncerOption{
+				// A generous timeout: these tests are about sharing while
+				// the store answers (miniredis runs Lua slowly under -race
+				// on a loaded machine); the outage test stops it outright.
+				cache.WithTimeout(5 * time.Second), cache.WithReplicaID(fmt.Sprint("replica-", i)),
+			}, opts...)...),
 			router.WithHooks(router.Hooks{OnSharedState: func(e router.SharedStateEvent) {
 				f.mu.Lock()
 				f.events[i] = append(f.events[i], e)
@@ -187,10 +192,7 @@ func TestSharedRPMAcrossReplicas(t *testing.T) {
 		for _, mode := range []cache.SyncMode{cache.SyncBatched, cache.SyncEveryRequest} {
 			t.Run(be.name+"/"+mode.String(), func(t *testing.T) {
 				newStore, _ := be.open(t)
-				// A generous timeout: this test is about sharing while the
-				// store answers (miniredis runs Lua slowly under -race);
-				// TestSharedStateRedisOutage is about when it does not.
-				f := newFleet(t, n, newStore, cache.WithMode(mode), cache.WithTimeout(5*time.Second))
+				f := newFleet(t, n, newStore, cache.WithMode(mode))
 				sent := make([]atomic.Int64, replicas)
 				refused := make([]atomic.Int64, replicas)
 				var wg sync.WaitGroup
