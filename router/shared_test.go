@@ -421,3 +421,66 @@ func TestSharedStateRedisOutage(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedStateRedisOutageUnderLoad stops Redis while every replica is
+// sending and starts it again while they still are: no call fails, and
+// once Redis is back every call of the run, the outage's included, is
+// counted in it.
+func TestSharedStateRedisOutageUnderLoad(t *testing.T) {
+	newStore, mr := backends[0].open(t)
+	f := newFleet(t, 100000, newStore, cache.WithInterval(5*time.Millisecond), cache.WithTimeout(50*time.Millisecond), cache.WithReplicas(replicas))
+	const total = 600
+	var (
+		sent    atomic.Int64
+		wg      sync.WaitGroup
+		reached = func(n int64) {
+			for sent.Load() < n && !t.Failed() {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	)
+	for i, r := range f.routers {
+		for range 2 {
+			wg.Go(func() {
+				for sent.Load() < total {
+					if _, err := r.Do(t.Context(), chat("mini")); err != nil {
+						t.Errorf("replica %d: %v", i, err)
+						return
+					}
+					sent.Add(1)
+				}
+			})
+		}
+	}
+	reached(total / 4)
+	mr.Close()
+	reached(total / 2)
+	if err := mr.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	// The background loop notices the restart by itself within a few
+	// intervals; wait for every replica to share again.
+	deadline := time.Now().Add(30 * time.Second)
+	for i, r := range f.routers {
+		for !r.SharedState().Healthy() || r.SharedState().Flush(t.Context()) != nil {
+			if time.Now().After(deadline) {
+				t.Fatalf("replica %d never shared again", i)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	reader := newStore()
+	u, err := reader.IncrUsage(t.Context(), sharedID, cache.WindowAt(f.clk.Now(), 0), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := sent.Load()
+	t.Logf("%d calls, %d counted in Redis after the outage", n, u.Requests)
+	if u.Requests < n {
+		t.Errorf("Redis counts %d calls, fewer than the %d sent", u.Requests, n)
+	}
+	if st := f.srv.Stats(); st.Requests != n {
+		t.Errorf("upstream saw %d requests, the callers %d", st.Requests, n)
+	}
+}
