@@ -193,64 +193,79 @@ func TestSharedRPMAcrossReplicas(t *testing.T) {
 			t.Run(be.name+"/"+mode.String(), func(t *testing.T) {
 				newStore, _ := be.open(t)
 				f := newFleet(t, n, newStore, cache.WithMode(mode))
-				sent := make([]atomic.Int64, replicas)
-				refused := make([]atomic.Int64, replicas)
-				var wg sync.WaitGroup
-				for i, r := range f.routers {
-					for range workers {
-						wg.Go(func() {
-							// Each worker goes on until its replica has
-							// nothing left across the fleet; a bound keeps
-							// a broken limit from running forever.
-							for range n {
-								res, err := r.Do(t.Context(), chat("mini"), router.WithNumRetries(0))
-								if err != nil {
-									if !errors.Is(err, router.ErrNoDeployment) {
-										t.Errorf("replica %d: %v", i, err)
-									}
-									if refused[i].Add(1) == 1 {
-										t.Logf("replica %d refused: %v", i, err)
-									}
-									return
-								}
-								if res.Deployment != sharedID {
-									t.Errorf("served by %s", res.Deployment)
-								}
-								sent[i].Add(1)
-							}
-						})
+				// A minute's window: N, within 2% and never more.
+				loadFleet(t, f, workers, n, n-n/50, n)
+				// 90 s later the sliding window still holds half of the
+				// last minute's N (no burst of 2N across a boundary): N/2
+				// more, though the upstream's bucket is full again.
+				f.clk.Advance(90 * time.Second)
+				f.srv.ResetStats()
+				loadFleet(t, f, workers, n, n/2-n/50, n/2)
+			})
+		}
+	}
+}
+
+// loadFleet sends as much as every replica can, workers callers each,
+// until each replica refuses, and checks that the upstream saw between lo
+// and hi requests, none of them refused with a 429.
+func loadFleet(t *testing.T, f *fleet, workers, n, lo, hi int) {
+	t.Helper()
+	sent := make([]atomic.Int64, replicas)
+	refused := make([]atomic.Int64, replicas)
+	var wg sync.WaitGroup
+	for i, r := range f.routers {
+		for range workers {
+			wg.Go(func() {
+				// Each worker goes on until its replica has nothing left
+				// across the fleet; a bound keeps a broken limit from
+				// running forever.
+				for range n {
+					res, err := r.Do(t.Context(), chat("mini"), router.WithNumRetries(0))
+					if err != nil {
+						if !errors.Is(err, router.ErrNoDeployment) {
+							t.Errorf("replica %d: %v", i, err)
+						}
+						if refused[i].Add(1) == 1 {
+							t.Logf("replica %d refused: %v", i, err)
+						}
+						return
 					}
-				}
-				wg.Wait()
-				st := f.srv.Stats()
-				var total int64
-				t.Logf("%-10s %6s %8s", "replica", "sent", "refused")
-				for i := range replicas {
-					t.Logf("%-10d %6d %8d", i, sent[i].Load(), refused[i].Load())
-					total += sent[i].Load()
-				}
-				t.Logf("total %d of N=%d; upstream saw %d requests, %d 429s", total, n, st.Requests, st.RateLimited)
-				if st.Requests != total {
-					t.Errorf("upstream saw %d requests, the routers report %d", st.Requests, total)
-				}
-				if st.Requests > n {
-					t.Errorf("upstream saw %d requests, more than N=%d", st.Requests, n)
-				}
-				if min := int64(n - n/50); st.Requests < min {
-					t.Errorf("upstream saw %d requests, fewer than N-2%% = %d", st.Requests, min)
-				}
-				if st.RateLimited != 0 {
-					t.Errorf("%d 429s", st.RateLimited)
-				}
-				for i := range replicas {
-					if ev := f.eventsOf(i); len(ev) > 0 {
-						t.Errorf("replica %d: shared state incidents %v", i, ev)
+					if res.Deployment != sharedID {
+						t.Errorf("served by %s", res.Deployment)
 					}
-					if sent[i].Load() == 0 {
-						t.Errorf("replica %d sent nothing", i)
-					}
+					sent[i].Add(1)
 				}
 			})
+		}
+	}
+	wg.Wait()
+	st := f.srv.Stats()
+	var total int64
+	t.Logf("%-10s %6s %8s", "replica", "sent", "refused")
+	for i := range replicas {
+		t.Logf("%-10d %6d %8d", i, sent[i].Load(), refused[i].Load())
+		total += sent[i].Load()
+	}
+	t.Logf("total %d (want %d to %d); upstream saw %d requests, %d 429s", total, lo, hi, st.Requests, st.RateLimited)
+	if st.Requests != total {
+		t.Errorf("upstream saw %d requests, the routers report %d", st.Requests, total)
+	}
+	if st.Requests > int64(hi) {
+		t.Errorf("upstream saw %d requests, more than %d", st.Requests, hi)
+	}
+	if st.Requests < int64(lo) {
+		t.Errorf("upstream saw %d requests, fewer than %d", st.Requests, lo)
+	}
+	if st.RateLimited != 0 {
+		t.Errorf("%d 429s", st.RateLimited)
+	}
+	for i := range replicas {
+		if ev := f.eventsOf(i); len(ev) > 0 {
+			t.Errorf("replica %d: shared state incidents %v", i, ev)
+		}
+		if sent[i].Load() == 0 {
+			t.Errorf("replica %d sent nothing", i)
 		}
 	}
 }
