@@ -102,19 +102,38 @@ func headerTags(r *http.Request, tags []string) []string {
 // stripTags returns body without metadata.tags, which only the router
 // reads: OpenAI refuses metadata values that are not strings. metadata is
 // removed altogether when nothing else is in it. The other bytes of the
-// body are kept as they are. body must be a valid JSON object.
+// body are kept as they are. body must be a valid JSON object. Every
+// "metadata" member is cleaned, should the key be given more than once.
 func stripTags(body []byte) ([]byte, error) {
-	start, end, first, err := memberSpan(body, "metadata")
-	if err != nil || start < 0 {
+	spans, err := memberSpans(body, "metadata")
+	if err != nil || len(spans) == 0 {
 		return body, err
 	}
-	valStart := bytes.IndexByte(body[start:end], ':')
+	out := body
+	for i := len(spans) - 1; i >= 0; i-- { // from the end: earlier offsets stay valid
+		if out, err = stripTagsAt(out, spans[i]); err != nil {
+			return body, err
+		}
+	}
+	return out, nil
+}
+
+// span is a member of a JSON object: body[start:end] holds it, with its
+// leading comma unless it is the first member.
+type span struct {
+	start, end int
+	first      bool
+}
+
+// stripTagsAt removes "tags" from the metadata member at sp.
+func stripTagsAt(body []byte, sp span) ([]byte, error) {
+	valStart := bytes.IndexByte(body[sp.start:sp.end], ':')
 	if valStart < 0 {
 		return body, errors.New("handler: metadata member without a colon")
 	}
-	valStart += start + 1
+	valStart += sp.start + 1
 	var md map[string]json.RawMessage
-	if err := json.Unmarshal(body[valStart:end], &md); err != nil {
+	if err := json.Unmarshal(body[valStart:sp.end], &md); err != nil {
 		return body, err
 	}
 	if _, ok := md["tags"]; !ok {
@@ -129,46 +148,46 @@ func stripTags(body []byte) ([]byte, error) {
 		}
 		out = append(out, body[:valStart]...)
 		out = append(out, val...)
-		return append(out, body[end:]...), nil
+		return append(out, body[sp.end:]...), nil
 	}
 	// Drop the whole member. A later member's leading comma is in its own
 	// span, so only a first member needs the comma after it removed.
-	if first {
+	end := sp.end
+	if sp.first {
 		rest := bytes.TrimLeft(body[end:], " \t\r\n")
 		if len(rest) > 0 && rest[0] == ',' {
 			end = len(body) - len(rest) + 1
 		}
 	}
-	out = append(out, body[:start]...)
+	out = append(out, body[:sp.start]...)
 	return append(out, body[end:]...), nil
 }
 
-// memberSpan finds the top-level member named key in a JSON object: body[start:end]
-// holds the member (with its leading comma unless it is the first), first
-// says whether it is the first member. start is -1 when there is no such
-// member.
-func memberSpan(body []byte, key string) (start, end int, first bool, err error) {
+// memberSpans finds the top-level members named key in a JSON object, in
+// order.
+func memberSpans(body []byte, key string) ([]span, error) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	tok, err := dec.Token()
 	if err != nil {
-		return -1, -1, false, err
+		return nil, err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return -1, -1, false, errors.New("handler: body is not a JSON object")
+		return nil, errors.New("handler: body is not a JSON object")
 	}
+	var spans []span
 	for i := 0; dec.More(); i++ {
 		start := int(dec.InputOffset())
 		tok, err := dec.Token()
 		if err != nil {
-			return -1, -1, false, err
+			return nil, err
 		}
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
-			return -1, -1, false, err
+			return nil, err
 		}
 		if k, _ := tok.(string); k == key {
-			return start, int(dec.InputOffset()), i == 0, nil
+			spans = append(spans, span{start: start, end: int(dec.InputOffset()), first: i == 0})
 		}
 	}
-	return -1, -1, false, nil
+	return spans, nil
 }
