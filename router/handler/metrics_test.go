@@ -81,8 +81,8 @@ func TestMetrics(t *testing.T) {
 	readAll(t, st.post(t, "/v1/chat/completions", `{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"a b"}]}`, auth))
 	readAll(t, st.post(t, "/v1/embeddings", `{"model":"text-embedding-3-small","input":"x"}`, auth))
 	readAll(t, st.post(t, "/v1/chat/completions", `{"model":"nope","messages":[]}`, auth))
-	readAll(t, st.post(t, "/v1/chat/completions", chatBody))     // 401
-	readAll(t, st.post(t, "/v1/chat/completions", `{`, auth))    // 400
+	readAll(t, st.post(t, "/v1/chat/completions", chatBody))  // 401
+	readAll(t, st.post(t, "/v1/chat/completions", `{`, auth)) // 400
 	st.fake.SetFault(openaitest.Fault{Kind: openaitest.FaultServerError, Status: 503, Count: 1})
 	readAll(t, st.post(t, "/v1/chat/completions", chatBody, auth)) // upstream 503
 	st.fake.SetFault(openaitest.Fault{Kind: openaitest.FaultRateLimit, RetryAfter: 30 * time.Second, Count: 1})
