@@ -35,13 +35,14 @@ var qualityKeys = []simKey{
 // The faulty key of the fault scenarios, and the timeout every deployment
 // gets in them (real time; the hung attempt costs as much simulated time).
 const (
-	faultyKey      = "sk-b"
-	hangTimeout    = 40 * time.Millisecond
-	errorLatency   = 20 * time.Millisecond // simulated time of an error answer (429, 5xx, quota)
-	loadFraction   = 0.9                   // offered load over the capacity of the working keys
-	warmupMinutes  = 1                     // simulated minutes run before measuring
-	measureMinutes = 5                     // simulated minutes measured
-	latencySpread  = 0.25                  // sigma of the log-normal latency factor
+	faultyKey       = "sk-b"
+	hangTimeout     = 40 * time.Millisecond
+	errorLatency    = 20 * time.Millisecond // simulated time of an error answer (429, 5xx, quota)
+	loadFraction    = 0.9                   // offered load over the capacity of the working keys
+	warmupMinutes   = 1                     // simulated minutes run before measuring
+	cooldownMinutes = 1                     // simulated minutes of load kept up after measuring
+	measureMinutes  = 5                     // simulated minutes measured
+	latencySpread   = 0.25                  // sigma of the log-normal latency factor
 )
 
 type simKey struct {
@@ -85,10 +86,11 @@ var qualityStrategies = []string{"simple-shuffle", "least-busy", "latency-based-
 // BenchmarkQuality measures routing quality under load for each strategy
 // and scenario (healthy keys with limits configured or learned from
 // headers, bursty arrivals, overload at 120%, one key failing with 5xx,
-// hanging, or out of quota midway). One op is one whole simulation (1
-// simulated minute of warm-up, then 5 measured simulated minutes, at 90% of
-// the capacity of the keys that work unless the scenario says otherwise);
-// the metrics describe the measured minutes:
+// hanging, or out of quota midway). One op is one whole simulation: 7
+// simulated minutes of load, at 90% of the capacity of the keys that work
+// unless the scenario says otherwise; the metrics describe the requests
+// that arrive in minutes 2 to 6 (the first minute warms the router up, the
+// last keeps the load on while the measured requests finish):
 //
 //   - success_%: caller requests that got an answer;
 //   - upstream_429_%: upstream calls refused with 429 rate_limit_exceeded;
@@ -207,8 +209,13 @@ func runQuality(b testing.TB, sc qualityScenario, strat string) qualityResult {
 	}
 	perMinute := load * float64(capacity)
 	step := time.Duration(float64(time.Minute) / perMinute)
+	// Load runs before the measured requests (so they meet a router and
+	// keys in their steady state) and after them (so they compete with
+	// later arrivals for as long as they wait, as earlier ones did: without
+	// it, the last measured requests would find the keys to themselves).
 	warm := int(perMinute * warmupMinutes)
-	total := warm + int(perMinute*measureMinutes)
+	end := warm + int(perMinute*measureMinutes)
+	total := end + int(perMinute*cooldownMinutes)
 	arrivals := make([]time.Duration, total)
 	for i := range arrivals {
 		arrivals[i] = time.Duration(i) * step
@@ -218,7 +225,7 @@ func runQuality(b testing.TB, sc qualityScenario, strat string) qualityResult {
 	}
 	faultAt := warm
 	if sc.midway {
-		faultAt = warm + (total-warm)/2
+		faultAt = warm + (end-warm)/2
 	}
 
 	res := qualityResult{served: map[string]int{}, errs: map[string]int{}}
@@ -238,7 +245,7 @@ func runQuality(b testing.TB, sc qualityScenario, strat string) qualityResult {
 		if sc.fault != nil && i == faultAt {
 			srv.SetFault(*sc.fault)
 		}
-		measured := i >= warm
+		measured := i >= warm && i < end
 		start := s.Now()
 		want := "req " + strconv.Itoa(i)
 		res1, err := r.Do(ctx, chatRequest("fast", want))
@@ -250,7 +257,7 @@ func runQuality(b testing.TB, sc qualityScenario, strat string) qualityResult {
 				wrong = fmt.Errorf("request %d: answered by %q with %s", i, res1.Deployment, res1.Body)
 			}
 		}
-		if i == total-1 {
+		if i == end {
 			upstream = srv.Stats()
 		}
 		if !measured {
