@@ -196,14 +196,21 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 		tags []string
 		aerr *apiError
 		buf  *bytes.Buffer
+		done bool // the upstream answered; buf may be reused
 	)
 	req.Endpoint = ep
 	if ep == provider.EndpointTranscriptions {
 		aerr = h.readForm(w, r, &req)
 	} else {
 		buf = h.getBuf()
-		defer h.putBuf(buf)
 		tags, aerr = h.readJSON(r, buf, &req)
+		// The buffer is reused only after an answer: an upstream that
+		// failed early might, in theory, still be reading the body.
+		defer func() {
+			if done {
+				h.putBuf(buf)
+			}
+		}()
 	}
 	if aerr == nil && pathModel != "" {
 		req.Model = pathModel
@@ -212,6 +219,7 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 		aerr = badRequest("model", "missing_model", "you must provide a model parameter")
 	}
 	if aerr != nil {
+		done = true // nothing was sent upstream
 		h.refuse(w, ep, aerr)
 		return
 	}
@@ -226,7 +234,7 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 		opts = append(opts, router.WithHeader(fh))
 	}
 	if req.Stream {
-		h.serveStream(w, r, &req, opts)
+		done = h.serveStream(w, r, &req, opts)
 		return
 	}
 	res, err := h.r.Do(r.Context(), &req, opts...)
@@ -234,6 +242,7 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 		h.fail(w, r, err, req.Model)
 		return
 	}
+	done = true
 	h.writeResult(w, res)
 }
 

@@ -53,20 +53,31 @@ func readBody(r *http.Request, buf *bytes.Buffer, limit int64) *apiError {
 		return tooLarge(limit)
 	}
 	if r.ContentLength > 0 {
-		// ReadFrom wants bytes.MinRead spare bytes before each read; give
-		// them up front so a body of known length needs no second
-		// allocation.
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+		buf.Grow(int(r.ContentLength) + 1) // +1: room to see the end without growing
 	}
-	n, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1))
-	if n > limit {
-		return tooLarge(limit)
+	// Read straight into buf's spare capacity: no io.LimitReader (one
+	// allocation per request) and no copy.
+	var total int64
+	for {
+		if buf.Available() == 0 {
+			buf.Grow(bytes.MinRead)
+		}
+		spare := buf.AvailableBuffer()
+		spare = spare[:min(int64(cap(spare)), limit+1-total)]
+		n, err := r.Body.Read(spare)
+		buf.Write(spare[:n])
+		total += int64(n)
+		if total > limit {
+			return tooLarge(limit)
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "body_read_error",
+				message: "reading the request body: " + err.Error(), class: "bad_request"}
+		}
 	}
-	if err != nil {
-		return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "body_read_error",
-			message: "reading the request body: " + err.Error(), class: "bad_request"}
-	}
-	return nil
 }
 
 // fields are the only parts of a JSON request body the handler reads (see

@@ -15,12 +15,13 @@ import (
 // first event ends the stream with an error event, never silently. When
 // the client goes away, writing fails and the deferred Close ends the
 // upstream stream; the request's context, which the router watches, is
-// canceled as well.
-func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, req *provider.Request, opts []router.CallOption) {
+// canceled as well. It reports whether the upstream answered with a
+// stream (which is closed when serveStream returns).
+func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, req *provider.Request, opts []router.CallOption) bool {
 	s, err := h.r.Stream(r.Context(), req, opts...)
 	if err != nil {
 		h.fail(w, r, err, req.Model)
-		return
+		return false
 	}
 	defer s.Close()
 
@@ -38,17 +39,17 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, req *provi
 		buf.Reset()
 		writeEvent(buf, s.Event())
 		if _, err := w.Write(buf.Bytes()); err != nil {
-			return
+			return true
 		}
 		if err := rc.Flush(); err != nil {
-			return
+			return true
 		}
 	}
 	buf.Reset()
 	if err := s.Err(); err != nil {
 		e := h.routeError(err, req.Model)
 		if e.status == StatusClientClosedRequest {
-			return
+			return true
 		}
 		writeErrorEvent(buf, req.Endpoint, e)
 	} else if req.Endpoint == provider.EndpointChat || req.Endpoint == provider.EndpointCompletions {
@@ -58,6 +59,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, req *provi
 		_, _ = w.Write(buf.Bytes())
 	}
 	_ = rc.Flush()
+	return true
 }
 
 // writeEvent appends ev as one server-sent event. Data holding line
