@@ -35,10 +35,11 @@
 //	  default_fallbacks, max_fallbacks          .DefaultFallbacks, .MaxFallbacks
 //	  model_group_alias                         router.Config.Aliases (+ Config.HiddenAliases)
 //	  enable_pre_call_checks                    .EnablePreCallChecks
+//	  enable_tag_filtering                      Config.EnableTagFiltering
 //	  redis_host, redis_port, redis_password,   Config.Redis
 //	  redis_url
 //	litellm_settings.num_retries, request_timeout, fallbacks, ...  as above
-//	litellm_settings.cache, cache_params        Config.Cache
+//	litellm_settings.cache, cache_params        Config.Cache (type local or redis)
 //	general_settings.master_key                 Config.MasterKey
 //	general_settings.forward_openai_org_id      Config.ForwardOpenAIOrgID
 package litellmconfig
