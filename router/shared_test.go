@@ -428,9 +428,20 @@ func TestSharedStateRedisOutage(t *testing.T) {
 				t.Errorf("upstream saw %d requests, want %d", st.Requests, 4*replicas*perPhase)
 			}
 			for i := range f.routers {
+				// One incident is the rule; a loaded machine may time a
+				// read out right after the restart and open a second one.
+				// Either way incidents alternate with recoveries and the
+				// last event is a recovery: reported once per incident,
+				// never per call.
 				ev := f.eventsOf(i)
-				if len(ev) != 2 || ev[0].Err == nil || ev[1].Err != nil || ev[0].Component != router.ComponentState {
-					t.Errorf("replica %d: events %v, want one error then one recovery", i, ev)
+				ok := len(ev) >= 2 && len(ev)%2 == 0
+				for j, e := range ev {
+					if e.Component != router.ComponentState || (j%2 == 0) != (e.Err != nil) {
+						ok = false
+					}
+				}
+				if !ok {
+					t.Errorf("replica %d: events %v, want incidents (error) each followed by one recovery (nil)", i, ev)
 				}
 			}
 		})
