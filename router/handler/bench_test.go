@@ -142,6 +142,7 @@ type stubClient struct{ resp provider.Response }
 
 func (s *stubClient) Do(context.Context, *provider.Request) (*provider.Response, error) {
 	r := s.resp
+	r.Header = r.Header.Clone() // the router owns (and annotates) the header a client returns
 	return &r, nil
 }
 
