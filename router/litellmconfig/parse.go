@@ -2,6 +2,7 @@ package litellmconfig
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/switchyard-go/switchyard/strategy"
 )
 
 // envPrefix marks a value read from the environment, as LiteLLM writes it.
@@ -29,6 +32,8 @@ type parser struct {
 	seen map[string]int
 	// nodes counts the values generic has built.
 	nodes int
+	// argsNode is router_settings.routing_strategy_args, for warnings.
+	argsNode *yaml.Node
 	// after runs once every section is read.
 	after func() error
 }
@@ -51,7 +56,33 @@ func Parse(data []byte, opts ...Option) (*Config, error) {
 	if err := p.top(doc.Content[0]); err != nil {
 		return nil, err
 	}
+	p.pruneStrategyArgs()
 	return p.cfg, nil
+}
+
+// pruneStrategyArgs drops the routing_strategy_args the chosen strategy does
+// not take, with a warning each: LiteLLM files often keep arguments (such as
+// ttl) meant for another strategy, and LiteLLM ignores them. Arguments of a
+// wrong type or value are left for the router to reject.
+func (p *parser) pruneStrategyArgs() {
+	s := &p.cfg.Router.Settings
+	for range len(s.RoutingStrategyArgs) {
+		_, err := strategy.New(s.RoutingStrategy, s.RoutingStrategyArgs)
+		var ae *strategy.ArgError
+		if !errors.As(err, &ae) || !strings.HasPrefix(ae.Reason, "unknown argument") {
+			return
+		}
+		delete(s.RoutingStrategyArgs, ae.Arg)
+		name := s.RoutingStrategy
+		if name == "" {
+			name = "simple-shuffle"
+		}
+		n := p.argsNode
+		if n == nil {
+			n = &yaml.Node{}
+		}
+		p.warn(n, "router_settings.routing_strategy_args."+ae.Arg, "not an argument of "+name+"; ignored")
+	}
 }
 
 // yamlLine matches the line number in yaml.v3's messages.

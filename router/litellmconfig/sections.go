@@ -407,6 +407,7 @@ func (p *parser) routerSettings(n *yaml.Node) error {
 		case "routing_strategy":
 			s.RoutingStrategy, err = p.str(v, kp)
 		case "routing_strategy_args":
+			p.argsNode = v
 			var args any
 			args, err = p.generic(v, kp)
 			if m, ok := args.(map[string]any); ok {
