@@ -17,7 +17,9 @@ import (
 // noopClient is an in-memory provider.Client that answers at once with a
 // fixed response (with OpenAI's rate-limit headers, which the router
 // parses) or a fixed stream, so that a call through the router costs the
-// router's work alone.
+// router's work alone. As provider.Client requires, every answer has a
+// Response and header of its own (the router adds its headers to them in
+// place); making them is the client's cost, paid by the direct calls too.
 type noopClient struct {
 	resp   *provider.Response
 	events []provider.Event
@@ -45,11 +47,13 @@ func newNoopClient() *noopClient {
 }
 
 func (c *noopClient) Do(context.Context, *provider.Request) (*provider.Response, error) {
-	return c.resp, nil
+	r := *c.resp
+	r.Header = r.Header.Clone()
+	return &r, nil
 }
 
 func (c *noopClient) Stream(context.Context, *provider.Request) (provider.Stream, error) {
-	return &noopStream{hdr: c.resp.Header, events: c.events, i: -1}, nil
+	return &noopStream{hdr: c.resp.Header.Clone(), events: c.events, i: -1}, nil
 }
 
 type noopStream struct {
