@@ -223,13 +223,14 @@ func TestRateLimitCooldown(t *testing.T) {
 			"X-Ratelimit-Reset-Requests":     {"7s"},
 		}
 		call(t, d, t0, fail(e))
-		if r := d.Available(t0.Add(7*time.Second-time.Millisecond), 0); r == deployment.ReasonOK {
-			t.Fatal("available before the reset")
+		// 100 requests refill over 7s: one fits again after 70ms.
+		if r := d.Available(t0.Add(70*time.Millisecond-time.Microsecond), 0); r == deployment.ReasonOK {
+			t.Fatal("available before one request refilled")
 		}
-		if got := d.ReadyAt(); !got.Equal(t0.Add(7 * time.Second)) {
-			t.Errorf("ReadyAt = %v, want t0+7s", got.Sub(t0))
+		if got := d.ReadyAt(); !got.Equal(t0.Add(70 * time.Millisecond)) {
+			t.Errorf("ReadyAt = %v, want t0+70ms", got.Sub(t0))
 		}
-		wantReason(t, d, t0.Add(7*time.Second), deployment.ReasonOK)
+		wantReason(t, d, t0.Add(70*time.Millisecond), deployment.ReasonOK)
 	})
 }
 

@@ -36,7 +36,7 @@ func TestObserveSnapshot(t *testing.T) {
 			stored: false, headroom: 0.90, reason: deployment.ReasonOK},
 		{name: "same time is an echo", local: ptr(snap(0, 100, 90, time.Minute)), remote: snap(0, 100, 20, time.Minute),
 			stored: false, headroom: 0.91, reason: deployment.ReasonOK},
-		{name: "exhausted keeps the deployment out", remote: snap(0, 100, 0, 10*time.Second),
+		{name: "exhausted keeps the deployment out", remote: snap(0, 10, 0, 20*time.Second), // one request refills after 2s
 			stored: true, headroom: 0, reason: deployment.ReasonExhausted},
 		{name: "bare retry hint only exhausts", local: ptr(snap(0, 100, 90, time.Minute)),
 			remote: func() ratelimit.Snapshot { s := ratelimit.Empty(t0); s.RetryAfter = 5 * time.Second; return s }(),

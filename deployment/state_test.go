@@ -77,15 +77,18 @@ func TestExhaustedUntilReset(t *testing.T) {
 	if s := d.Snapshot(); s == nil || s.RemainingRequests != 0 || s.LimitRequests != 100 {
 		t.Fatalf("Snapshot = %+v", s)
 	}
-	for _, at := range []time.Duration{0, 5 * time.Second, 10*time.Second - 1} {
+	// 100 requests refill over 10s: one fits again after 100ms, not after
+	// the full 10s.
+	for _, at := range []time.Duration{0, 50 * time.Millisecond, 100*time.Millisecond - 1} {
 		wantReason(t, d, t0.Add(at), deployment.ReasonExhausted)
 		if h := d.Headroom(t0.Add(at)); h != 0 {
 			t.Errorf("Headroom at +%v = %v, want 0", at, h)
 		}
 	}
-	if r := call(t, d, t0.Add(time.Second), deployment.Outcome{}); r != deployment.ReasonExhausted {
+	if r := call(t, d, t0.Add(50*time.Millisecond), deployment.Outcome{}); r != deployment.ReasonExhausted {
 		t.Errorf("Begin while exhausted: %v", r)
 	}
+	wantReason(t, d, t0.Add(100*time.Millisecond), deployment.ReasonOK)
 	wantReason(t, d, t0.Add(10*time.Second), deployment.ReasonOK)
 }
 

@@ -20,10 +20,12 @@ func ExampleParse() {
 
 	s := ratelimit.Parse(h, now)
 	until, exhausted := s.ExhaustedUntil()
-	fmt.Println("exhausted:", exhausted, "until", until.Format(time.TimeOnly))
+	// The bucket refills continuously: full after 30s, so one request
+	// fits again after 30s/60.
+	fmt.Println("exhausted:", exhausted, "for", until.Sub(now))
 	fmt.Println("requests left 15s later:", s.RequestsLeftAt(now.Add(15*time.Second)))
 	// Output:
-	// exhausted: true until 12:00:30
+	// exhausted: true for 500ms
 	// requests left 15s later: 30
 }
 

@@ -71,8 +71,15 @@ func project(limit, remaining int64, reset, elapsed time.Duration) int64 {
 // latest of
 //
 //   - ObservedAt + RetryAfter, when a positive retry hint was given;
-//   - ObservedAt + ResetRequests, when RemainingRequests is 0;
-//   - ObservedAt + ResetTokens, when RemainingTokens is 0;
+//   - ObservedAt + ResetRequests/LimitRequests, when RemainingRequests is 0:
+//     the budget refills continuously and is full again after
+//     ResetRequests, so one request fits after that fraction of it (the
+//     whole ResetRequests when the limit is unknown). Waiting for the full
+//     reset would hold a key out for up to a minute while it could take a
+//     request every few hundred milliseconds;
+//   - ObservedAt + ResetTokens, when RemainingTokens is 0 (a request needs
+//     many tokens, so the key waits for the full reset; the router's
+//     projection lets it back earlier when enough has refilled);
 //
 // where a zero remaining count without a reset time counts as
 // ObservedAt + RetryAfter if given, else ObservedAt + [AssumedExhaustion].
@@ -86,15 +93,18 @@ func (s Snapshot) ExhaustedUntil() (time.Time, bool) {
 	if s.RetryAfter > 0 {
 		wait, exhausted = s.RetryAfter, true
 	}
-	for _, b := range [2]struct {
-		remaining int64
-		reset     time.Duration
-	}{{s.RemainingRequests, s.ResetRequests}, {s.RemainingTokens, s.ResetTokens}} {
+	for i, b := range [2]struct {
+		remaining, limit int64
+		reset            time.Duration
+	}{{s.RemainingRequests, s.LimitRequests, s.ResetRequests}, {s.RemainingTokens, s.LimitTokens, s.ResetTokens}} {
 		if b.remaining != 0 {
 			continue
 		}
 		exhausted = true
 		d := b.reset
+		if i == 0 && d > 0 && b.limit > 0 {
+			d = (d + time.Duration(b.limit) - 1) / time.Duration(b.limit) // one request's refill, rounded up
+		}
 		if d < 0 {
 			d = AssumedExhaustion
 			if s.RetryAfter > 0 {

@@ -87,9 +87,18 @@ func TestExhaustedUntil(t *testing.T) {
 		}), time.Time{}, false},
 		{"retry-after zero is not exhaustion", with(func(s *Snapshot) { s.RetryAfter = 0 }), time.Time{}, false},
 		{"retry-after alone", with(func(s *Snapshot) { s.RetryAfter = 3 * time.Second }), at(3 * time.Second), true},
-		{"requests out until reset", with(func(s *Snapshot) {
+		{"requests out, limit unknown: until reset", with(func(s *Snapshot) {
 			s.RemainingRequests, s.ResetRequests = 0, 800*time.Millisecond
 		}), at(800 * time.Millisecond), true},
+		{"requests out, limit known: until one request has refilled", with(func(s *Snapshot) {
+			s.LimitRequests, s.RemainingRequests, s.ResetRequests = 60, 0, time.Minute
+		}), at(time.Second), true},
+		{"requests out, one request's refill rounds up", with(func(s *Snapshot) {
+			s.LimitRequests, s.RemainingRequests, s.ResetRequests = 3, 0, time.Second
+		}), at(333333334 * time.Nanosecond), true},
+		{"tokens out: until the full reset, even with the limit known", with(func(s *Snapshot) {
+			s.LimitTokens, s.RemainingTokens, s.ResetTokens = 1000, 0, 6*time.Second
+		}), at(6 * time.Second), true},
 		{"tokens out, later of both resets", with(func(s *Snapshot) {
 			s.RemainingRequests, s.ResetRequests = 0, time.Second
 			s.RemainingTokens, s.ResetTokens = 0, 6*time.Minute

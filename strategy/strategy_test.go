@@ -424,10 +424,15 @@ func TestUsageBased(t *testing.T) {
 	if got := counts(s, live, info, 100); got["low"] != 100 {
 		t.Errorf("after 75 calls to high, picks %v, want all low", got)
 	}
-	// Still exhausted just before its reset; full after it.
-	info = &strategy.PickInfo{Now: t0.Add(30*time.Second - time.Millisecond)}
+	// 100 requests refill over 30s: still exhausted until one request has
+	// refilled (300ms), available after it, full after the reset.
+	info = &strategy.PickInfo{Now: t0.Add(300*time.Millisecond - time.Microsecond)}
 	if len(available(cands, info)) != 2 {
-		t.Error("the exhausted key came back before its reset")
+		t.Error("the exhausted key came back before one request refilled")
+	}
+	info = &strategy.PickInfo{Now: t0.Add(300 * time.Millisecond)}
+	if len(available(cands, info)) != 3 {
+		t.Error("the exhausted key stayed out after one request refilled")
 	}
 	info = &strategy.PickInfo{Now: t0.Add(30 * time.Second)}
 	live = available(cands, info)
