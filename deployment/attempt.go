@@ -234,14 +234,16 @@ func (a *Attempt) End(now time.Time, o Outcome) {
 		}
 	case class.CallerFault() || class == provider.ClassConflict:
 		a.release()
-	case class == provider.ClassAuth:
-		d.trip(a, n+int64(d.set.AuthCooldown))
-	case class == provider.ClassQuotaExhausted:
-		d.trip(a, n+int64(d.set.QuotaCooldown))
 	case class == provider.ClassRateLimited && hint > n:
 		// A throttle with a known end: not a sign of ill health.
 		storeMax(&d.cooldownUntil, hint)
 		a.release()
+	case d.set.DisableCooldowns:
+		a.release()
+	case class == provider.ClassAuth:
+		d.trip(a, n+int64(d.set.AuthCooldown))
+	case class == provider.ClassQuotaExhausted:
+		d.trip(a, n+int64(d.set.QuotaCooldown))
 	default:
 		d.fail(a, n, hint)
 	}

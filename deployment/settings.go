@@ -21,6 +21,12 @@ type Settings struct {
 	// QuotaCooldown is how long a deployment stays out after an
 	// insufficient_quota error. Default 1h.
 	QuotaCooldown time.Duration
+	// DisableCooldowns keeps the deployment in rotation whatever its
+	// failures (LiteLLM's cooldown_time: 0): failures, 401/403 and
+	// insufficient_quota neither cool it down nor open its breaker. A 429
+	// that says when the limit resets still keeps the key out until then:
+	// that is the upstream's answer, not a judgement of health.
+	DisableCooldowns bool
 	// LatencyAlpha is the weight of a new sample in the latency and
 	// time-to-first-token moving averages, in (0, 1]. Default 0.3.
 	LatencyAlpha float64

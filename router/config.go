@@ -84,6 +84,10 @@ type Settings struct {
 	// (LiteLLM cooldown_time). Zero means deployment.DefaultCooldownTime;
 	// a deployment's own CooldownTime wins.
 	CooldownTime time.Duration
+	// DisableCooldowns keeps failing deployments in rotation (LiteLLM's
+	// cooldown_time: 0); see deployment.Settings.DisableCooldowns. Retries
+	// still move to another deployment first.
+	DisableCooldowns bool
 
 	// Fallbacks maps a model group to the groups tried, in order, when it
 	// fails with an error that is not the caller's fault (LiteLLM

@@ -135,6 +135,9 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	if r.set.CooldownTime > 0 {
 		r.depSet.CooldownTime = r.set.CooldownTime
 	}
+	if r.set.DisableCooldowns {
+		r.depSet.DisableCooldowns = true
+	}
 	r.depSet.Now = r.now
 
 	deps := make([]*deployment.Deployment, 0, len(cfg.Deployments))

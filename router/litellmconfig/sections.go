@@ -287,7 +287,10 @@ func (p *parser) routing(section, key string, k, v *yaml.Node) (handled bool, er
 	case "allowed_fails":
 		s.AllowedFails, err = p.integer(v, kp)
 	case "cooldown_time":
-		s.CooldownTime, err = p.seconds(v, kp)
+		// LiteLLM: 0 turns cooldowns off.
+		if s.CooldownTime, err = p.seconds(v, kp); err == nil && s.CooldownTime == 0 {
+			s.DisableCooldowns = true
+		}
 	case "retry_after":
 		s.RetryAfter, err = p.seconds(v, kp)
 	case "max_fallbacks":

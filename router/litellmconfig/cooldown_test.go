@@ -1,0 +1,24 @@
+package litellmconfig
+
+import "testing"
+
+func TestCooldownTimeZeroDisablesCooldowns(t *testing.T) {
+	for _, tc := range []struct {
+		value    string
+		disabled bool
+	}{{"0", true}, {"30", false}} {
+		cfg, err := Parse([]byte(`model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o
+      api_key: sk-test
+router_settings:
+  cooldown_time: ` + tc.value + "\n"))
+		if err != nil {
+			t.Fatalf("cooldown_time %s: %v", tc.value, err)
+		}
+		if got := cfg.Router.Settings.DisableCooldowns; got != tc.disabled {
+			t.Errorf("cooldown_time %s: DisableCooldowns = %v, want %v", tc.value, got, tc.disabled)
+		}
+	}
+}
