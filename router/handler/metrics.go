@@ -357,39 +357,25 @@ func JoinHooks(hs ...router.Hooks) router.Hooks {
 			shared = append(shared, h.OnSharedState)
 		}
 	}
-	var out router.Hooks
-	switch len(shared) {
+	return router.Hooks{
+		OnSharedState: joinFuncs(shared),
+		OnAttempt:     joinFuncs(attempt),
+		OnRequest:     joinFuncs(request),
+	}
+}
+
+// joinFuncs returns one function that calls each of fs in order: nil for
+// none, the function itself for one.
+func joinFuncs[T any](fs []func(T)) func(T) {
+	switch len(fs) {
 	case 0:
+		return nil
 	case 1:
-		out.OnSharedState = shared[0]
-	default:
-		out.OnSharedState = func(ev router.SharedStateEvent) {
-			for _, f := range shared {
-				f(ev)
-			}
+		return fs[0]
+	}
+	return func(v T) {
+		for _, f := range fs {
+			f(v)
 		}
 	}
-	switch len(attempt) {
-	case 0:
-	case 1:
-		out.OnAttempt = attempt[0]
-	default:
-		out.OnAttempt = func(a router.AttemptInfo) {
-			for _, f := range attempt {
-				f(a)
-			}
-		}
-	}
-	switch len(request) {
-	case 0:
-	case 1:
-		out.OnRequest = request[0]
-	default:
-		out.OnRequest = func(r router.RequestInfo) {
-			for _, f := range request {
-				f(r)
-			}
-		}
-	}
-	return out
 }
