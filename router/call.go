@@ -873,18 +873,28 @@ func (r *Router) Do(ctx context.Context, req *provider.Request, opts ...CallOpti
 	return r.do(ctx, req, opts)
 }
 
-// do is Do without the response cache.
-func (r *Router) do(ctx context.Context, req *provider.Request, opts []CallOption) (*Result, error) {
-	c := r.newCall(ctx, req, false, opts)
-	defer r.freeCall(c)
+// route prepares the call and runs it through its groups. On failure it
+// reports the request to the hooks and returns the *Error that lists every
+// attempt.
+func (c *call) route() *Error {
 	err := c.prepare()
 	if err == nil {
 		err = c.run()
 	}
-	if err != nil {
-		e := c.fail(err)
-		c.requestHook(e)
-		return nil, e
+	if err == nil {
+		return nil
+	}
+	e := c.fail(err)
+	c.requestHook(e)
+	return e
+}
+
+// do is Do without the response cache.
+func (r *Router) do(ctx context.Context, req *provider.Request, opts []CallOption) (*Result, error) {
+	c := r.newCall(ctx, req, false, opts)
+	defer r.freeCall(c)
+	if err := c.route(); err != nil {
+		return nil, err
 	}
 	res := &Result{
 		Response: c.resp, ModelGroup: c.group.name, Deployment: c.dep.ID(),

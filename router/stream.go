@@ -93,14 +93,8 @@ func (r *Router) Stream(ctx context.Context, req *provider.Request, opts ...Call
 func (r *Router) stream(ctx context.Context, req *provider.Request, opts []CallOption) (*StreamResult, error) {
 	c := r.newCall(ctx, req, true, opts)
 	defer r.freeCall(c)
-	err := c.prepare()
-	if err == nil {
-		err = c.run()
-	}
-	if err != nil {
-		e := c.fail(err)
-		c.requestHook(e)
-		return nil, e
+	if err := c.route(); err != nil {
+		return nil, err
 	}
 	st := &streamState{
 		r: r, ctx: ctx, cancel: c.cancel, inner: c.s, dep: c.dep, att: c.att,
@@ -115,8 +109,8 @@ func (r *Router) stream(ctx context.Context, req *provider.Request, opts []CallO
 	return s, nil
 }
 
-// Header returns a copy of the upstream's response header with the
-// router's X-Switchyard-* headers added.
+// Header returns the upstream's response header with the router's
+// X-Switchyard-* headers added.
 func (s *StreamResult) Header() http.Header { return s.header }
 
 // Next advances to the next event, reporting whether there is one.
