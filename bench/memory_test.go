@@ -82,7 +82,7 @@ func BenchmarkMemory(b *testing.B) {
 		var growth float64
 		for b.Loop() {
 			r, err := router.New(router.Config{Deployments: deps, Settings: router.Settings{RoutingStrategy: "usage-based-routing"}},
-				factory, router.WithClock(now), quiet())
+				factory, router.WithClock(funcClock{now: now}), quiet())
 			if err != nil {
 				b.Fatal(err)
 			}

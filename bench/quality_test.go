@@ -196,7 +196,7 @@ func runQuality(b testing.TB, sc qualityScenario, strat string) qualityResult {
 		Deployments: deps,
 		Aliases:     map[string]string{"fast": "gpt-4o-mini"},
 		Settings:    router.Settings{RoutingStrategy: strat, RoutingStrategyArgs: map[string]any{"seed": 1}},
-	}, router.WithClock(s.Now), router.WithSleep(s.Sleep), router.WithRand(1),
+	}, router.WithClock(s), router.WithRand(1),
 		router.WithClientFactory(factory), quiet())
 	if err != nil {
 		b.Fatal(err)

@@ -96,7 +96,7 @@ func BenchmarkSharedRouter(b *testing.B) {
 				)
 				for range replicas {
 					st := &countingStore{Store: newRedisStore(b, prefix)}
-					opts := []router.Option{factory, quiet(), router.WithClock(now), router.WithSleep(noWait),
+					opts := []router.Option{factory, quiet(), router.WithClock(funcClock{now, noWait}),
 						router.WithHooks(router.Hooks{OnSharedState: func(e router.SharedStateEvent) {
 							if e.Err != nil {
 								inc.Add(1)

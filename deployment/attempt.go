@@ -30,6 +30,35 @@ type Outcome struct {
 	// Header is the upstream's response header, read for rate-limit
 	// information. When nil, the Header of a *provider.Error in Err is used.
 	Header http.Header
+	// CallerEnded reports that the caller ended the call (its context was
+	// canceled or its deadline passed): whatever Err says, the outcome says
+	// nothing about the deployment's health and is not counted.
+	CallerEnded bool
+}
+
+// Effects is what ending an attempt did to its deployment, so that the
+// caller can act on it (log a cooldown once, share it with other replicas,
+// count it in metrics) instead of comparing the state before and after.
+type Effects struct {
+	// Cooldown is the end of the cooldown this attempt started or
+	// extended, zero when it changed none.
+	Cooldown time.Time
+	// CooldownStarted reports that the deployment was not cooling down
+	// before this attempt: a new incident rather than an extension. Of
+	// concurrent attempts that cool a deployment down, exactly one
+	// reports it.
+	CooldownStarted bool
+	// Tripped reports that the attempt opened the circuit breaker: one
+	// failure too many, a 401/403 or insufficient_quota, or a failed
+	// half-open probe.
+	Tripped bool
+	// Recovered reports that the attempt was a half-open probe whose
+	// success closed the breaker.
+	Recovered bool
+	// Snapshot is the rate-limit snapshot read from the attempt's headers
+	// when it became the deployment's newest, nil otherwise. It must not be
+	// modified.
+	Snapshot *ratelimit.Snapshot
 }
 
 // Attempt is one call in progress on a deployment, made by Begin. End must
@@ -153,11 +182,12 @@ func (a *Attempt) Probe() bool { return a.done != nil }
 //     down for the cooldown time. A half-open probe's success closes the
 //     breaker, its failure opens it again for the cooldown time.
 //
-// End on the zero Attempt, or a second time, does nothing.
-func (a *Attempt) End(now time.Time, o Outcome) {
+// It returns what it did to the deployment. End on the zero Attempt, or a
+// second time, does nothing and returns no effects.
+func (a *Attempt) End(now time.Time, o Outcome) (fx Effects) {
 	d := a.d
 	if d == nil || a.ended {
-		return
+		return fx
 	}
 	a.ended = true
 	d.inFlight.Add(-1)
@@ -184,7 +214,7 @@ func (a *Attempt) End(now time.Time, o Outcome) {
 			// A retry hint alone (a 503's Retry-After) must not replace
 			// the counts of an earlier snapshot.
 			if s.LimitRequests >= 0 || s.RemainingRequests >= 0 || s.LimitTokens >= 0 || s.RemainingTokens >= 0 {
-				d.storeSnapshot(s)
+				fx.Snapshot = d.storeSnapshot(s)
 			}
 		}
 	}
@@ -209,18 +239,18 @@ func (a *Attempt) End(now time.Time, o Outcome) {
 	switch {
 	case err == nil && o.Stream:
 		if o.TTFT > 0 {
-			d.ttft.add(now, o.TTFT, d.set.LatencyAlpha, d.set.LatencyHalfLife)
+			d.ttft.add(now, o.TTFT, d.set.latencyAlpha, d.set.latencyHalfLife)
 		}
 	case err == nil:
 		if o.Latency > 0 {
-			d.latency.add(now, o.Latency, d.set.LatencyAlpha, d.set.LatencyHalfLife)
+			d.latency.add(now, o.Latency, d.set.latencyAlpha, d.set.latencyHalfLife)
 		}
-	case class == provider.ClassTimeout:
+	case class == provider.ClassTimeout && !o.CallerEnded:
 		e := &d.latency
 		if o.Stream {
 			e = &d.ttft
 		}
-		e.add(now, d.penalty(e.load()), d.set.LatencyAlpha, d.set.LatencyHalfLife)
+		e.add(now, d.penalty(e.load()), d.set.latencyAlpha, d.set.latencyHalfLife)
 	}
 
 	// Health.
@@ -231,42 +261,53 @@ func (a *Attempt) End(now time.Time, o Outcome) {
 			a.done(nil) // a probe's success closes the breaker
 			a.done = nil
 			d.probe.Store(false)
+			fx.Recovered = true
 		}
-	case class.CallerFault() || class == provider.ClassConflict:
+	case o.CallerEnded || class.CallerFault() || class == provider.ClassConflict:
 		a.release()
 	case class == provider.ClassRateLimited && hint > n:
 		// A throttle with a known end: not a sign of ill health.
-		storeMax(&d.cooldownUntil, hint)
+		d.cool(&fx, n, hint)
 		a.release()
-	case d.set.DisableCooldowns:
+	case d.set.disableCooldowns:
 		a.release()
 	case class == provider.ClassAuth:
-		d.trip(a, n+int64(d.set.AuthCooldown))
+		d.trip(a, &fx, n, n+int64(d.set.authCooldown))
 	case class == provider.ClassQuotaExhausted:
-		d.trip(a, n+int64(d.set.QuotaCooldown))
+		d.trip(a, &fx, n, n+int64(d.set.quotaCooldown))
 	default:
-		d.fail(a, n, hint)
+		d.fail(a, &fx, n, hint)
+	}
+	return fx
+}
+
+// cool extends the cooldown to until (unix ns) and records it in fx when
+// it moved; now tells a new incident from an extension.
+func (d *Deployment) cool(fx *Effects, now, until int64) {
+	if prev, raised := raise(&d.cooldownUntil, until); raised {
+		fx.Cooldown = time.Unix(0, until)
+		fx.CooldownStarted = prev <= now
 	}
 }
 
 // penalty returns the latency sample of a timeout, given the current
 // average.
 func (d *Deployment) penalty(cur time.Duration) time.Duration {
-	if d.set.TimeoutPenalty > 0 {
-		return d.set.TimeoutPenalty
+	if d.set.timeoutPenalty > 0 {
+		return d.set.timeoutPenalty
 	}
 	return max(3*cur, minTimeoutPenalty)
 }
 
 // fail counts one failure at now (unix ns); hint is the upstream's retry
 // deadline, 0 if none.
-func (d *Deployment) fail(a *Attempt, now, hint int64) {
+func (d *Deployment) fail(a *Attempt, fx *Effects, now, hint int64) {
 	until := now + int64(d.cooldown)
 	if !d.ownCD {
 		until = max(until, hint)
 	}
 	if a.done != nil {
-		d.trip(a, until) // the probe failed: open again
+		d.trip(a, fx, now, until) // the probe failed: open again
 		return
 	}
 	d.mu.Lock()
@@ -274,7 +315,7 @@ func (d *Deployment) fail(a *Attempt, now, hint int64) {
 	if a.gen != d.gen.Load() || gobreaker.State(d.state.Load()) != gobreaker.StateClosed {
 		return // begun before the breaker last changed: stale
 	}
-	cutoff := now - int64(d.set.FailureWindow)
+	cutoff := now - int64(d.set.failureWindow)
 	i := 0
 	for i < len(d.fails) && d.fails[i] <= cutoff {
 		i++
@@ -282,31 +323,34 @@ func (d *Deployment) fail(a *Attempt, now, hint int64) {
 	if i > 0 {
 		d.fails = append(d.fails[:0], d.fails[i:]...)
 	}
-	if len(d.fails) > d.set.AllowedFails {
+	if len(d.fails) > d.set.allowedFails {
 		d.fails = append(d.fails[:0], d.fails[1:]...) // keep AllowedFails+1 at most
 	}
 	d.fails = append(d.fails, now)
-	if len(d.fails) > d.set.AllowedFails {
-		d.tripLocked(a, until)
+	if len(d.fails) > d.set.allowedFails {
+		d.tripLocked(a, fx, now, until)
 	}
 }
 
 // trip cools the deployment down until until (unix ns) and opens the
 // breaker, so that once the cooldown ends a single probe is admitted.
-func (d *Deployment) trip(a *Attempt, until int64) {
+func (d *Deployment) trip(a *Attempt, fx *Effects, now, until int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.tripLocked(a, until)
+	d.tripLocked(a, fx, now, until)
 }
 
-func (d *Deployment) tripLocked(a *Attempt, until int64) {
+// tripLocked is trip with d.mu held. The cooldown deadline, not gobreaker's
+// open state, holds the deployment out until its probe (see New).
+func (d *Deployment) tripLocked(a *Attempt, fx *Effects, now, until int64) {
 	// The deadline goes first: once the breaker is open, Begin relies on it.
-	storeMax(&d.cooldownUntil, until)
+	d.cool(fx, now, until)
 	d.fails = d.fails[:0]
 	if a.done != nil {
 		a.done(errTrip)
 		a.done = nil
 		d.probe.Store(false)
+		fx.Tripped = true
 		return
 	}
 	if d.cb == nil {
@@ -314,6 +358,7 @@ func (d *Deployment) tripLocked(a *Attempt, until int64) {
 	}
 	if done, err := d.cb.Allow(); err == nil {
 		done(errTrip)
+		fx.Tripped = true
 	}
 	// Otherwise the breaker is already open, or half-open with a probe in
 	// flight whose outcome decides; the cooldown holds either way.

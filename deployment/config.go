@@ -3,7 +3,9 @@ package deployment
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"slices"
 	"strconv"
@@ -181,3 +183,60 @@ func DefaultID(cfg Config) string {
 
 // GoString makes %#v print String, so that it hides the key too.
 func (c Config) GoString() string { return c.String() }
+
+// ConfigError reports an invalid Config, naming the field at fault.
+type ConfigError struct {
+	// Field is the Go name of the offending field within Config, such as
+	// "RPM" or "Info.MaxInputTokens".
+	Field string
+	// Msg says what is wrong with it.
+	Msg string
+}
+
+// Error returns "deployment: config: <field>: <msg>".
+func (e *ConfigError) Error() string { return "deployment: config: " + e.Field + ": " + e.Msg }
+
+// Validate checks the config the way New does, so that a config can be
+// checked before any client is made: Model is set; Weight is a finite
+// number >= 0; limits, timeouts, the cooldown time and model info are not
+// negative. The error is a *ConfigError naming the field. ModelName may be
+// empty for a deployment used on its own; a router requires it.
+func (c *Config) Validate() error {
+	bad := func(field, format string, v any) error {
+		return &ConfigError{Field: field, Msg: fmt.Sprintf(format, v)}
+	}
+	switch {
+	case c.Model == "":
+		return &ConfigError{Field: "Model", Msg: "empty provider model"}
+	case c.Weight < 0 || math.IsNaN(c.Weight) || math.IsInf(c.Weight, 0):
+		return bad("Weight", "must be a finite number >= 0, got %g", c.Weight)
+	}
+	for _, f := range [...]struct {
+		name string
+		v    int
+	}{
+		{"RPM", c.RPM}, {"TPM", c.TPM}, {"MaxParallelRequests", c.MaxParallelRequests},
+		{"Info.MaxInputTokens", c.Info.MaxInputTokens}, {"Info.MaxOutputTokens", c.Info.MaxOutputTokens},
+	} {
+		if f.v < 0 {
+			return bad(f.name, "must not be negative, got %d", f.v)
+		}
+	}
+	for _, f := range [...]struct {
+		name string
+		v    time.Duration
+	}{{"Timeout", c.Timeout}, {"StreamTimeout", c.StreamTimeout}, {"CooldownTime", c.CooldownTime}} {
+		if f.v < 0 {
+			return bad(f.name, "must not be negative, got %s", f.v)
+		}
+	}
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{{"Info.InputCostPerToken", c.Info.InputCostPerToken}, {"Info.OutputCostPerToken", c.Info.OutputCostPerToken}} {
+		if f.v < 0 || math.IsNaN(f.v) {
+			return bad(f.name, "must be a number >= 0, got %g", f.v)
+		}
+	}
+	return nil
+}

@@ -1,9 +1,6 @@
 package deployment
 
 import (
-	"errors"
-	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,10 +30,8 @@ type Deployment struct {
 	ttft          ewma         // streaming calls: time to first token
 	cooldownUntil atomic.Int64 // unix ns; 0 = none
 
-	cfg Config // immutable after New
-	// noticed is the latest cooldown deadline (unix ns) claimed by
-	// ClaimCooldownNotice; it sits in what was padding, off the pick path.
-	noticed atomic.Int64
+	cfg Config  // immutable after New
+	_   [8]byte // keeps the rate-limit state below in one line
 
 	exhaustedUntil atomic.Int64 // unix ns the upstream's budget is empty until; 0 = none
 	// Breaker state mirrored from gobreaker's OnStateChange for lock-free
@@ -62,7 +57,7 @@ type Deployment struct {
 
 	// immutable after New
 	client   provider.Client
-	set      Settings
+	set      health
 	cooldown time.Duration // Config.CooldownTime, else Settings.CooldownTime
 	ownCD    bool          // Config.CooldownTime was set: it wins over retry hints
 	cb       *gobreaker.TwoStepCircuitBreaker[struct{}]
@@ -74,10 +69,9 @@ type Deployment struct {
 
 // New returns a deployment for cfg that sends its calls through client.
 // cfg.ID defaults to DefaultID(cfg) and zero fields of cfg.Info are filled
-// from provider/models. It fails when cfg has no Model, or has a negative or
-// non-finite weight or limit.
+// from provider/models. It fails with a *ConfigError when cfg.Validate does.
 func New(cfg Config, client provider.Client, s Settings) (*Deployment, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	if cfg.ID == "" {
@@ -87,25 +81,25 @@ func New(cfg Config, client provider.Client, s Settings) (*Deployment, error) {
 	cfg.Tags = append([]string(nil), cfg.Tags...)
 	cfg.Info = withModelDefaults(cfg.Model, cfg.Info)
 
-	s = s.withDefaults()
-	d := &Deployment{cfg: cfg, client: client, set: s, cooldown: s.CooldownTime}
+	h := s.resolve()
+	d := &Deployment{cfg: cfg, client: client, set: h, cooldown: h.cooldownTime}
 	if cfg.CooldownTime > 0 {
 		d.cooldown, d.ownCD = cfg.CooldownTime, true
 	}
 	if cfg.RPM > 0 || cfg.TPM > 0 {
 		d.limiter = ratelimit.NewLimiter(cfg.RPM, cfg.TPM)
 	}
-	d.fails = make([]int64, 0, min(s.AllowedFails+1, 64))
+	d.fails = make([]int64, 0, min(h.allowedFails+1, 64))
+	// gobreaker keeps the breaker's states and admits the single half-open
+	// probe. It reads the wall clock, which a router's injected clock (and
+	// every test) cannot step, so two things live beside it, on the
+	// caller's clock: the cooldown deadline, which holds the deployment out
+	// while its open state (here 1ns) is long over, and the failure window,
+	// which decides when to trip (gobreaker hears of a failure only then).
 	d.cb = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        cfg.ID,
 		MaxRequests: 1,
-		// gobreaker reads the wall clock, which tests cannot step. Its open
-		// state therefore lasts 1ns, and the cooldown deadline, kept here
-		// with the injected clock, gates the half-open probe instead.
-		Timeout: time.Nanosecond,
-		// Failures are counted here, in a window on the injected clock;
-		// gobreaker is only told of a failure in the closed state when the
-		// deployment must trip.
+		Timeout:     time.Nanosecond,
 		ReadyToTrip: func(gobreaker.Counts) bool { return true },
 		IsExcluded:  func(err error) bool { return err == errRelease },
 		OnStateChange: func(_ string, _, to gobreaker.State) {
@@ -114,23 +108,6 @@ func New(cfg Config, client provider.Client, s Settings) (*Deployment, error) {
 		},
 	})
 	return d, nil
-}
-
-func (c *Config) validate() error {
-	switch {
-	case c.Model == "":
-		return errors.New("deployment: config has no model")
-	case c.Weight < 0 || math.IsNaN(c.Weight) || math.IsInf(c.Weight, 0):
-		return fmt.Errorf("deployment: %s: weight %v is not a finite number >= 0", c.Model, c.Weight)
-	case c.RPM < 0, c.TPM < 0, c.MaxParallelRequests < 0:
-		return fmt.Errorf("deployment: %s: rpm, tpm and max_parallel_requests must be >= 0", c.Model)
-	case c.Timeout < 0, c.StreamTimeout < 0, c.CooldownTime < 0:
-		return fmt.Errorf("deployment: %s: timeouts and cooldown_time must be >= 0", c.Model)
-	case c.Info.MaxInputTokens < 0, c.Info.MaxOutputTokens < 0,
-		c.Info.InputCostPerToken < 0, c.Info.OutputCostPerToken < 0:
-		return fmt.Errorf("deployment: %s: model info must be >= 0", c.Model)
-	}
-	return nil
 }
 
 // ID returns the deployment's unique identifier.
@@ -145,14 +122,6 @@ func (d *Deployment) Client() provider.Client { return d.client }
 
 // String returns the config's String: the deployment without its secret.
 func (d *Deployment) String() string { return d.cfg.String() }
-
-// Now returns the time by Settings.Now, the deployment's configured clock.
-func (d *Deployment) Now() time.Time {
-	if d.set.Now == nil {
-		return time.Now()
-	}
-	return d.set.Now()
-}
 
 // InFlight returns the number of calls begun and not yet ended.
 func (d *Deployment) InFlight() int64 { return d.inFlight.Load() }
@@ -428,13 +397,14 @@ func (b *budget) fraction(el, since int64, peakOf *atomic.Int64) float64 {
 }
 
 // storeSnapshot keeps s as the latest snapshot unless a newer one is
-// already stored, and restarts the counts of traffic since.
-func (d *Deployment) storeSnapshot(s ratelimit.Snapshot) {
+// already stored, and restarts the counts of traffic since. It returns the
+// stored snapshot, nil when a newer one was kept.
+func (d *Deployment) storeSnapshot(s ratelimit.Snapshot) *ratelimit.Snapshot {
 	u := newUpstream(s)
 	for {
 		cur := d.up.Load()
 		if cur != nil && cur.obs > u.obs {
-			return
+			return nil
 		}
 		if d.up.CompareAndSwap(cur, u) {
 			break
@@ -444,14 +414,23 @@ func (d *Deployment) storeSnapshot(s ratelimit.Snapshot) {
 	d.sinceTok.Store(0)
 	storeMax(&d.peakReq, s.RemainingRequests)
 	storeMax(&d.peakTok, s.RemainingTokens)
+	return &u.snap
 }
 
 // storeMax sets v to max(v, n).
-func storeMax(v *atomic.Int64, n int64) {
+func storeMax(v *atomic.Int64, n int64) { raise(v, n) }
+
+// raise sets v to max(v, n), returning v's value before and whether it
+// rose. Of concurrent raises, each sees the value it replaced, so exactly
+// one sees the value from before them all.
+func raise(v *atomic.Int64, n int64) (prev int64, raised bool) {
 	for {
 		cur := v.Load()
-		if n <= cur || v.CompareAndSwap(cur, n) {
-			return
+		if n <= cur {
+			return cur, false
+		}
+		if v.CompareAndSwap(cur, n) {
+			return cur, true
 		}
 	}
 }

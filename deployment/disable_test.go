@@ -9,7 +9,7 @@ import (
 	"github.com/switchyard-go/switchyard/provider"
 )
 
-func TestDisableCooldowns(t *testing.T) {
+func TestZeroCooldownTimeDisablesCooldowns(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		err  *provider.Error
@@ -21,7 +21,11 @@ func TestDisableCooldowns(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, disabled := range []bool{false, true} {
-				d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: 1, DisableCooldowns: disabled})
+				s := deployment.Settings{AllowedFails: new(1)}
+				if disabled {
+					s.CooldownTime = new(time.Duration(0)) // LiteLLM's cooldown_time: 0
+				}
+				d := newDep(t, deployment.Config{}, s)
 				for i := range 5 {
 					call(t, d, t0.Add(time.Duration(i)*time.Millisecond), fail(tc.err))
 				}
@@ -36,7 +40,7 @@ func TestDisableCooldowns(t *testing.T) {
 		})
 	}
 	t.Run("a 429 with a reset still keeps the key out", func(t *testing.T) {
-		d := newDep(t, deployment.Config{}, deployment.Settings{DisableCooldowns: true})
+		d := newDep(t, deployment.Config{}, deployment.Settings{CooldownTime: new(time.Duration(0))})
 		e := perr(provider.ClassRateLimited, 429)
 		e.RetryAfter = 2 * time.Second
 		e.Header = http.Header{"Retry-After": {"2"}}

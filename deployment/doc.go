@@ -11,7 +11,12 @@
 //
 //	a, err := d.Begin(now, estTokens) // *UnavailableError if it cannot take the call
 //	...                               // the upstream call
-//	a.End(time.Now(), deployment.Outcome{Err: err, Latency: lat, Header: resp.Header, Usage: resp.Usage})
+//	fx := a.End(time.Now(), deployment.Outcome{Err: err, Latency: lat, Header: resp.Header, Usage: resp.Usage})
+//
+// End returns its [Effects]: the cooldown it started or extended, whether it
+// tripped or closed the breaker, the rate-limit snapshot it stored. The
+// router logs, shares and counts those, rather than comparing the state
+// before and after.
 //
 // Every method takes the time as an argument, as golang.org/x/time/rate
 // does, so that tests step a fake clock instead of sleeping.

@@ -79,7 +79,7 @@ func TestFailuresCountByClass(t *testing.T) {
 		{"409", perr(provider.ClassConflict, 409), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: 3})
+			d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: new(3)})
 			for i := range 3 {
 				if r := call(t, d, t0, fail(tc.err)); r != deployment.ReasonOK {
 					t.Fatalf("call %d: %v", i, r)
@@ -105,7 +105,7 @@ func TestFailuresCountByClass(t *testing.T) {
 }
 
 func TestFailureWindow(t *testing.T) {
-	d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: 2, FailureWindow: time.Minute})
+	d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: new(2), FailureWindow: time.Minute})
 	e := fail(perr(provider.ClassServer, 500))
 	for _, at := range []time.Duration{0, 30 * time.Second, 61 * time.Second} {
 		call(t, d, t0.Add(at), e)
@@ -117,7 +117,7 @@ func TestFailureWindow(t *testing.T) {
 }
 
 func TestBreakerCycle(t *testing.T) {
-	d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: 1, CooldownTime: 5 * time.Second})
+	d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: new(1), CooldownTime: new(5 * time.Second)})
 	e := fail(perr(provider.ClassServer, 503))
 	call(t, d, t0, e)
 	call(t, d, t0, e) // trips: cooldown until t0+5s
@@ -177,7 +177,7 @@ func TestBreakerCycle(t *testing.T) {
 }
 
 func TestStaleOutcomesDoNotCount(t *testing.T) {
-	d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: 1})
+	d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: new(1)})
 	e := fail(perr(provider.ClassServer, 500))
 	var old []deployment.Attempt
 	for range 4 {
@@ -247,7 +247,7 @@ func TestLongCooldowns(t *testing.T) {
 		{"own cooldown time", deployment.Config{CooldownTime: 30 * time.Second}, perr(provider.ClassServer, 500), 30 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newDep(t, tc.cfg, deployment.Settings{AllowedFails: 1})
+			d := newDep(t, tc.cfg, deployment.Settings{AllowedFails: new(1)})
 			call(t, d, t0, fail(tc.err))
 			if tc.cfg.CooldownTime > 0 {
 				call(t, d, t0, fail(tc.err))
@@ -284,7 +284,7 @@ func TestSetCooldownNeverShortens(t *testing.T) {
 // whose cooldown just ended: exactly one gets through.
 func TestHalfOpenAdmitsOneProbeConcurrently(t *testing.T) {
 	for round := range 20 {
-		d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: 1})
+		d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: new(1)})
 		e := fail(perr(provider.ClassServer, 500))
 		call(t, d, t0, e)
 		call(t, d, t0, e)

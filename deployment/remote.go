@@ -27,6 +27,5 @@ func (d *Deployment) ObserveSnapshot(s ratelimit.Snapshot) bool {
 	if cur := d.up.Load(); cur != nil && cur.obs >= s.ObservedAt.UnixNano() {
 		return false
 	}
-	d.storeSnapshot(s)
-	return true
+	return d.storeSnapshot(s) != nil
 }

@@ -29,7 +29,7 @@ func TestLatencyAverages(t *testing.T) {
 		{"stream timeout penalises TTFT", []deployment.Outcome{{Stream: true, Err: perr(provider.ClassTimeout, 0)}}, 0, 10 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: 100})
+			d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: new(100)})
 			for _, o := range tc.outcomes {
 				call(t, d, t0, o)
 			}
@@ -224,7 +224,7 @@ func TestConcurrentBeginEnd(t *testing.T) {
 		calls   = 500
 		limit   = 8
 	)
-	d := newDep(t, deployment.Config{MaxParallelRequests: limit, RPM: 1 << 30, TPM: 1 << 30}, deployment.Settings{AllowedFails: 1 << 20})
+	d := newDep(t, deployment.Config{MaxParallelRequests: limit, RPM: 1 << 30, TPM: 1 << 30}, deployment.Settings{AllowedFails: new(1 << 20)})
 	var running, peak, clock atomic.Int64
 	tick := func() time.Time { return t0.Add(time.Duration(clock.Add(1)) * time.Microsecond) }
 	var wg sync.WaitGroup
@@ -296,7 +296,7 @@ func TestAllocations(t *testing.T) {
 }
 
 func TestRetryHintKeepsCounts(t *testing.T) {
-	d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: 10})
+	d := newDep(t, deployment.Config{}, deployment.Settings{AllowedFails: new(10)})
 	call(t, d, t0, deployment.Outcome{Header: rlHeader("100", "40", "60s")})
 	e := perr(provider.ClassServer, 503)
 	e.Header = http.Header{"Retry-After": {"3"}}

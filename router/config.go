@@ -1,6 +1,7 @@
 package router
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -76,18 +77,13 @@ type Settings struct {
 	// stream timeout is set anywhere, the applicable Timeout is used.
 	StreamTimeout time.Duration
 
-	// AllowedFails is how many failures within a minute put a deployment in
-	// cooldown (LiteLLM allowed_fails). Zero means
-	// deployment.DefaultAllowedFails.
-	AllowedFails int
-	// CooldownTime is how long a failing deployment stays out of rotation
-	// (LiteLLM cooldown_time). Zero means deployment.DefaultCooldownTime;
-	// a deployment's own CooldownTime wins.
-	CooldownTime time.Duration
-	// DisableCooldowns keeps failing deployments in rotation (LiteLLM's
-	// cooldown_time: 0); see deployment.Settings.DisableCooldowns. Retries
-	// still move to another deployment first.
-	DisableCooldowns bool
+	// Deployment tunes the health and latency tracking of every
+	// deployment: AllowedFails (LiteLLM allowed_fails), CooldownTime
+	// (LiteLLM cooldown_time; new(0) turns cooldowns off, as LiteLLM's 0
+	// does), the failure window, auth and quota cooldowns, latency
+	// averaging. A deployment's own Config.CooldownTime wins over
+	// CooldownTime. See deployment.Settings for the defaults.
+	Deployment deployment.Settings
 
 	// Fallbacks maps a model group to the groups tried, in order, when it
 	// fails with an error that is not the caller's fault (LiteLLM
@@ -104,9 +100,9 @@ type Settings struct {
 	// DefaultFallbacks are tried for any group that has no entry in
 	// Fallbacks (LiteLLM default_fallbacks).
 	DefaultFallbacks []string
-	// MaxFallbacks caps the fallback groups tried for one call. Zero means
-	// DefaultMaxFallbacks (5).
-	MaxFallbacks int
+	// MaxFallbacks caps the fallback groups tried for one call. nil means
+	// DefaultMaxFallbacks (5); new(0) turns fallbacks off.
+	MaxFallbacks *int
 
 	// EnablePreCallChecks drops, before picking, the deployments whose
 	// context window is smaller than the prompt (LiteLLM
@@ -193,7 +189,11 @@ func validateSettings(s Settings, groups map[string]bool, aliases map[string]str
 		{"Settings.MaxRetryWait", s.MaxRetryWait},
 		{"Settings.Timeout", s.Timeout},
 		{"Settings.StreamTimeout", s.StreamTimeout},
-		{"Settings.CooldownTime", s.CooldownTime},
+		{"Settings.Deployment.FailureWindow", s.Deployment.FailureWindow},
+		{"Settings.Deployment.AuthCooldown", s.Deployment.AuthCooldown},
+		{"Settings.Deployment.QuotaCooldown", s.Deployment.QuotaCooldown},
+		{"Settings.Deployment.LatencyHalfLife", s.Deployment.LatencyHalfLife},
+		{"Settings.Deployment.TimeoutPenalty", s.Deployment.TimeoutPenalty},
 	} {
 		if d.v < 0 {
 			return nil, configErr(d.name, "must not be negative, got %s", d.v)
@@ -202,14 +202,20 @@ func validateSettings(s Settings, groups map[string]bool, aliases map[string]str
 	if s.MaxRetryWait == 0 {
 		out.MaxRetryWait = DefaultMaxRetryWait
 	}
-	if s.AllowedFails < 0 {
-		return nil, configErr("Settings.AllowedFails", "must not be negative, got %d", s.AllowedFails)
+	if d := s.Deployment.CooldownTime; d != nil && *d < 0 {
+		return nil, configErr("Settings.Deployment.CooldownTime", "must not be negative, got %s", *d)
 	}
-	if s.MaxFallbacks < 0 {
-		return nil, configErr("Settings.MaxFallbacks", "must not be negative, got %d", s.MaxFallbacks)
+	if a := s.Deployment.LatencyAlpha; a < 0 || a > 1 {
+		return nil, configErr("Settings.Deployment.LatencyAlpha", "must be in (0, 1], got %g", a)
 	}
-	if s.MaxFallbacks > 0 {
-		out.maxFallbacks = s.MaxFallbacks
+	if n := s.Deployment.AllowedFails; n != nil && *n < 0 {
+		return nil, configErr("Settings.Deployment.AllowedFails", "must not be negative, got %d", *n)
+	}
+	if n := s.MaxFallbacks; n != nil {
+		if *n < 0 {
+			return nil, configErr("Settings.MaxFallbacks", "must not be negative, got %d", *n)
+		}
+		out.maxFallbacks = *n
 	}
 
 	resolve := func(field, name string) (string, error) {
@@ -299,28 +305,18 @@ func resolveAliases(aliases map[string]string, groups map[string]bool) (map[stri
 	return out, nil
 }
 
-// validateDeployment checks the parts of a deployment config the router
-// relies on. field names it in errors.
-func validateDeployment(field string, c *deployment.Config) error {
-	switch {
-	case c.ModelName == "":
+// checkDeployment checks a deployment config as deployment.Config.Validate
+// does, and that it names its model group; field names it in errors.
+func checkDeployment(field string, c *deployment.Config) error {
+	if c.ModelName == "" {
 		return configErr(field+".ModelName", "empty model group name")
-	case c.Model == "":
-		return configErr(field+".Model", "empty provider model")
-	case c.Weight < 0:
-		return configErr(field+".Weight", "must not be negative, got %g", c.Weight)
-	case c.RPM < 0:
-		return configErr(field+".RPM", "must not be negative, got %d", c.RPM)
-	case c.TPM < 0:
-		return configErr(field+".TPM", "must not be negative, got %d", c.TPM)
-	case c.MaxParallelRequests < 0:
-		return configErr(field+".MaxParallelRequests", "must not be negative, got %d", c.MaxParallelRequests)
-	case c.Timeout < 0:
-		return configErr(field+".Timeout", "must not be negative, got %s", c.Timeout)
-	case c.StreamTimeout < 0:
-		return configErr(field+".StreamTimeout", "must not be negative, got %s", c.StreamTimeout)
-	case c.CooldownTime < 0:
-		return configErr(field+".CooldownTime", "must not be negative, got %s", c.CooldownTime)
+	}
+	if err := c.Validate(); err != nil {
+		var ce *deployment.ConfigError
+		if errors.As(err, &ce) {
+			return configErr(field+"."+ce.Field, "%s", ce.Msg)
+		}
+		return &ConfigError{Field: field, Msg: "invalid", Err: err}
 	}
 	return nil
 }

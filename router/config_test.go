@@ -40,8 +40,8 @@ func TestNewRejectsInvalidConfig(t *testing.T) {
 		{"negative retry policy", Config{Deployments: two, Settings: Settings{RetryPolicy: map[provider.Class]int{provider.ClassServer: -1}}}, "Settings.RetryPolicy[server_error]", "negative"},
 		{"retrying caller errors", Config{Deployments: two, Settings: Settings{RetryPolicy: map[provider.Class]int{provider.ClassBadRequest: 3}}}, "Settings.RetryPolicy[bad_request]", "never retried"},
 		{"negative router timeout", Config{Deployments: two, Settings: Settings{Timeout: -1}}, "Settings.Timeout", "negative"},
-		{"negative max fallbacks", Config{Deployments: two, Settings: Settings{MaxFallbacks: -2}}, "Settings.MaxFallbacks", "negative"},
-		{"negative allowed fails", Config{Deployments: two, Settings: Settings{AllowedFails: -2}}, "Settings.AllowedFails", "negative"},
+		{"negative max fallbacks", Config{Deployments: two, Settings: Settings{MaxFallbacks: new(-2)}}, "Settings.MaxFallbacks", "negative"},
+		{"negative allowed fails", Config{Deployments: two, Settings: Settings{Deployment: deployment.Settings{AllowedFails: new(-2)}}}, "Settings.Deployment.AllowedFails", "negative"},
 	}
 	fs := newFakes()
 	for _, tt := range tests {

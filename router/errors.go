@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
@@ -223,4 +224,98 @@ func (e *Error) Unwrap() []error {
 		}
 	}
 	return errs
+}
+
+// RequestError is a caller's mistake found before any deployment was
+// picked: no upstream call was made and no deployment's health changed. It
+// names the field at fault, as OpenAI's own 400 answers do with "param".
+// errors.Is matches provider.ErrBadRequest, and provider.ClassOf gives
+// provider.ClassBadRequest; Do and Stream return it inside an *Error with
+// no attempts.
+type RequestError struct {
+	// Field is the request field at fault: "model", "endpoint", "body",
+	// "form", or "request" for a nil request.
+	Field string
+	// Msg says what is wrong with it.
+	Msg string
+	// Err is the underlying cause, such as a JSON syntax error.
+	Err error
+
+	pe *provider.Error
+}
+
+func requestErr(field, msg string, cause error) *RequestError {
+	e := &RequestError{Field: field, Msg: msg, Err: cause}
+	e.pe = &provider.Error{Class: provider.ClassBadRequest, Type: "invalid_request_error", Param: field, Message: msg, Err: cause}
+	return e
+}
+
+// Error returns "router: request: <field>: <msg>".
+func (e *RequestError) Error() string {
+	s := "router: request: " + e.Field + ": " + e.Msg
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns a *provider.Error of class ClassBadRequest that carries
+// Field as its Param, so that code handling provider errors (an HTTP
+// handler's status mapping, provider.ClassOf) treats a RequestError as the
+// 400 it is.
+func (e *RequestError) Unwrap() error {
+	if e.pe == nil {
+		return e.Err
+	}
+	return e.pe
+}
+
+// UnknownModelError says that a call named a model that is neither a model
+// group nor an alias. It matches ErrUnknownModel.
+type UnknownModelError struct {
+	// Model is the name asked for.
+	Model string
+	// Known lists the model groups and aliases the router serves, sorted.
+	Known []string
+}
+
+// maxKnownInError caps the names UnknownModelError.Error lists.
+const maxKnownInError = 20
+
+// Error names the model and the valid names, such as
+// `router: unknown model "gpt-5" (known: gpt-4o, gpt-4o-mini)`.
+func (e *UnknownModelError) Error() string {
+	var b strings.Builder
+	b.WriteString("router: unknown model ")
+	b.WriteString(strconv.Quote(truncate(e.Model, 100)))
+	if len(e.Known) > 0 {
+		b.WriteString(" (known: ")
+		for i, n := range e.Known {
+			if i == maxKnownInError {
+				fmt.Fprintf(&b, ", and %d more", len(e.Known)-i)
+				break
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(n)
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// Is matches ErrUnknownModel.
+func (e *UnknownModelError) Is(target error) bool { return target == ErrUnknownModel }
+
+// truncate shortens s to at most n bytes (on a rune boundary), marking the
+// cut, so that a hostile name cannot fill a log line.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

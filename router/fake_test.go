@@ -27,6 +27,9 @@ type step struct {
 	// them (nil: clean end).
 	events []string
 	midErr error
+	// usageAt, when positive, makes a stream report its usage once that
+	// many events were read, before its end (as a final usage chunk does).
+	usageAt int
 }
 
 // fakeClient is a provider.Client that answers from a script: the i-th call
@@ -97,7 +100,7 @@ func (f *fakeClient) Stream(ctx context.Context, req *provider.Request) (provide
 	if err := st.error(ctx); err != nil {
 		return nil, err
 	}
-	s := &fakeStream{ctx: ctx, header: st.header.Clone(), events: st.events, midErr: st.midErr, usage: st.usage}
+	s := &fakeStream{ctx: ctx, header: st.header.Clone(), events: st.events, midErr: st.midErr, usage: st.usage, usageAt: st.usageAt}
 	f.mu.Lock()
 	f.streams = append(f.streams, s)
 	f.mu.Unlock()
@@ -106,11 +109,12 @@ func (f *fakeClient) Stream(ctx context.Context, req *provider.Request) (provide
 
 // fakeStream is a scripted provider.Stream that honours its context.
 type fakeStream struct {
-	ctx    context.Context
-	header http.Header
-	events []string
-	midErr error
-	usage  provider.Usage
+	ctx     context.Context
+	header  http.Header
+	events  []string
+	midErr  error
+	usage   provider.Usage
+	usageAt int
 
 	i      int
 	cur    provider.Event
@@ -124,7 +128,7 @@ func (s *fakeStream) Event() provider.Event {
 	return s.cur
 }
 func (s *fakeStream) Usage() provider.Usage {
-	if s.ended {
+	if s.ended || (s.usageAt > 0 && s.i >= s.usageAt) {
 		return s.usage
 	}
 	return provider.Usage{}
@@ -216,6 +220,14 @@ func (c *fakeClock) Sleeps() []time.Duration {
 	return append([]time.Duration(nil), c.sleeps...)
 }
 
+// sleeper is a Clock with a fake clock's Now and a test's own Sleep.
+type sleeper struct {
+	*fakeClock
+	sleep func(context.Context, time.Duration) error
+}
+
+func (s sleeper) Sleep(ctx context.Context, d time.Duration) error { return s.sleep(ctx, d) }
+
 // dep is a deployment config for tests: group, id, and no key.
 func dep(group, id string) deployment.Config {
 	return deployment.Config{ID: id, ModelName: group, Model: "openai/" + group}
@@ -234,8 +246,7 @@ func newHarness(t *testing.T, cfg Config, opts ...Option) *harness {
 	h := &harness{t: t, fakes: newFakes(), clock: newClock()}
 	base := []Option{
 		WithClientFactory(h.fakes.factory),
-		WithClock(h.clock.Now),
-		WithSleep(h.clock.Sleep),
+		WithClock(h.clock),
 		WithLogger(slog.New(slog.DiscardHandler)),
 		WithRand(1),
 	}

@@ -39,7 +39,7 @@ func annotate(up http.Header, group, dep string, retries, fallbacks int) http.He
 // whose answer was cut by the content filter, when g has content-policy
 // fallbacks to send it to.
 func (c *call) contentFiltered(g *group, resp *provider.Response) bool {
-	if c.o.noFallbacks || len(c.r.set.cpFallbacks[g.name]) == 0 {
+	if c.opts.noFallbacks || len(c.r.set.cpFallbacks[g.name]) == 0 {
 		return false
 	}
 	if e := c.req.Endpoint; e != provider.EndpointChat && e != provider.EndpointCompletions {

@@ -220,7 +220,7 @@ func TestScenarioUsageBasedRoutingAcrossKeys(t *testing.T) {
 				Deployments: deps,
 				Aliases:     map[string]string{"fast": "gpt-4o-mini"},
 				Settings:    router.Settings{RoutingStrategy: "usage-based-routing"},
-			}, router.WithClock(clk.Now), router.WithSleep(clk.Sleep), router.WithRand(7), quiet())
+			}, router.WithClock(clk), router.WithRand(7), quiet())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,44 +3,69 @@ package router
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"time"
 
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
+	"github.com/switchyard-go/switchyard/strategy"
 )
+
+// An Option wires an object into a Router made by New: a client factory,
+// hooks, a logger, a clock, a strategy, shared state, a response cache.
+// What is data (limits, retries, fallbacks, timeouts) is in Config.
+type Option func(*Router)
+
+// Clock is the router's time: Now for cooldowns, rate limits, latencies
+// and the ages of cached answers, and Sleep for the wait before a retry
+// that has to wait. The router passes Now down to what it builds and
+// wires (its deployments, the OpenAI clients of its default factory, the
+// shared-state Syncer, the response cache's freshness checks, the
+// handler's metrics), so a test that steps one fake clock steps them all.
+// Per-attempt timeouts and the caller's deadline stay on the wall clock.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits for d, or until ctx ends, returning ctx's error then.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// wallClock is the default Clock: time.Now and a timer.
+type wallClock struct{}
+
+func (wallClock) Now() time.Time { return time.Now() }
+
+func (wallClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// WithClock sets the router's clock (default: the wall clock). Tests pass
+// a fake one whose Sleep advances its Now instead of sleeping.
+func WithClock(c Clock) Option {
+	return func(r *Router) {
+		if c != nil {
+			r.clock = c
+		}
+	}
+}
 
 // ClientFactory makes the provider.Client for one deployment.
 type ClientFactory func(cfg deployment.Config) (provider.Client, error)
 
-// An Option configures a Router made by New.
-type Option func(*Router)
-
-// WithClock sets the clock used for cooldowns, rate limits, latencies and
-// waits. Default time.Now. Tests pass a fake clock and a matching WithSleep.
-func WithClock(now func() time.Time) Option {
-	return func(r *Router) {
-		if now != nil {
-			r.now = now
-		}
-	}
-}
-
-// WithSleep sets how the router waits before a retry that has to wait. It
-// must return early with ctx's error when ctx ends. Default: a timer. Tests
-// pass a function that advances their fake clock instead of sleeping.
-func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
-	return func(r *Router) {
-		if sleep != nil {
-			r.sleep = sleep
-		}
-	}
-}
-
 // WithClientFactory sets how a deployment's client is made. Default: an
 // OpenAI-compatible client from provider/openai built from the
-// deployment's config.
+// deployment's config, on the router's clock.
 func WithClientFactory(f ClientFactory) Option {
 	return func(r *Router) {
 		if f != nil {
@@ -72,12 +97,13 @@ func WithRand(seed uint64) Option {
 	return func(r *Router) { r.jitter = newJitter(seed) }
 }
 
-// WithDeploymentSettings sets the health tracking of every deployment:
-// failure window, auth and quota cooldowns, latency averaging. The
-// router's Settings.AllowedFails and Settings.CooldownTime, when set, and
-// its clock win over the fields of s.
-func WithDeploymentSettings(s deployment.Settings) Option {
-	return func(r *Router) { r.depSet = s }
+// WithStrategy routes with s, a strategy value made by the caller, instead
+// of the one Settings.RoutingStrategy names (which must then be empty or
+// s's own Name). s is used by every call at once: it must be safe for
+// concurrent use, and Pick must not allocate if the pick path is to stay
+// allocation-free.
+func WithStrategy(s strategy.Strategy) Option {
+	return func(r *Router) { r.strat = s }
 }
 
 // A CallOption configures one call to Do or Stream.
@@ -86,14 +112,14 @@ type CallOption func(*callOptions)
 // callOptions are the per-call settings. The zero value means "as the
 // router is configured".
 type callOptions struct {
-	tags          []string
-	timeout       time.Duration
-	numRetries    int
-	hasNumRetries bool
-	header        http.Header
-	noFallbacks   bool
-	promptTokens  int
-	cache         cacheCall
+	tags         []string
+	timeout      time.Duration
+	numRetries   *int
+	header       http.Header
+	metadata     map[string]string
+	noFallbacks  bool
+	promptTokens int
+	cache        cacheCall
 }
 
 // WithTags restricts the call to deployments carrying at least one of the
@@ -115,9 +141,8 @@ func WithTimeout(d time.Duration) CallOption {
 // WithNumRetries sets how many retries each model group gets for this
 // call, for every error class; 0 turns retries off.
 func WithNumRetries(n int) CallOption {
-	return func(o *callOptions) {
-		o.numRetries, o.hasNumRetries = max(n, 0), true
-	}
+	n = max(n, 0)
+	return func(o *callOptions) { o.numRetries = &n }
 }
 
 // WithHeader adds headers to every upstream request of this call; they win
@@ -125,6 +150,24 @@ func WithNumRetries(n int) CallOption {
 func WithHeader(h http.Header) CallOption {
 	h = h.Clone()
 	return func(o *callOptions) { o.header = h }
+}
+
+// WithMetadata attaches the caller's metadata to the call: a tenant, a
+// user, a request id. It is not sent upstream; the hooks see it in
+// AttemptInfo.Metadata and RequestInfo.Metadata, so that spend and latency
+// can be attributed. Given more than once, the maps merge (later keys
+// win).
+func WithMetadata(md map[string]string) CallOption {
+	md = maps.Clone(md)
+	return func(o *callOptions) {
+		if o.metadata == nil {
+			o.metadata = md
+			return
+		}
+		merged := maps.Clone(o.metadata)
+		maps.Copy(merged, md)
+		o.metadata = merged
+	}
 }
 
 // WithoutFallbacks keeps the call within the requested model group.

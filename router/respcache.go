@@ -206,15 +206,15 @@ func (r *Router) doCached(ctx context.Context, req *provider.Request, opts []Cal
 	}
 	lk, ok, err := r.cachePrepare(req, opts)
 	if err != nil {
-		return nil, r.cacheControlError(req, false, err)
+		return nil, r.cacheControlError(ctx, req, false, err)
 	}
 	if !ok {
 		return r.do(ctx, req, opts)
 	}
 	if lk.read {
-		start := r.now()
+		start := r.clock.Now()
 		if e := r.cacheGet(ctx, &lk); e != nil {
-			return r.cacheHit(req, &lk, e, start), nil
+			return r.cacheHit(ctx, req, &lk, e, start), nil
 		}
 	}
 	res, err := r.do(ctx, lk.req, opts)
@@ -223,7 +223,7 @@ func (r *Router) doCached(ctx context.Context, req *provider.Request, opts []Cal
 		if ttl <= 0 {
 			ttl = r.rc.ttl
 		}
-		r.cacheHealth(ctx, r.rc.c.Set(ctx, lk.key, cache.NewEntry(res.Response, r.now()), ttl))
+		r.cacheHealth(ctx, r.rc.c.Set(ctx, lk.key, cache.NewEntry(res.Response, r.clock.Now()), ttl))
 	}
 	return res, err
 }
@@ -236,13 +236,13 @@ func (r *Router) streamCached(ctx context.Context, req *provider.Request, opts [
 	}
 	lk, ok, err := r.cachePrepare(req, opts)
 	if err != nil {
-		return nil, r.cacheControlError(req, true, err)
+		return nil, r.cacheControlError(ctx, req, true, err)
 	}
 	if !ok {
 		return r.stream(ctx, req, opts)
 	}
 	if lk.read && req.Endpoint == provider.EndpointChat {
-		start := r.now()
+		start := r.clock.Now()
 		if e := r.cacheGet(ctx, &lk); e != nil {
 			s, err := cache.Replay(e, cache.ReplayOptions{IncludeUsage: includeUsage(lk.req.Body), ChunkRunes: r.rc.chunkRunes})
 			if err == nil {
@@ -257,7 +257,7 @@ func (r *Router) streamCached(ctx context.Context, req *provider.Request, opts [
 func (r *Router) cacheGet(ctx context.Context, lk *cacheLookup) *cache.Entry {
 	e, hit, err := r.rc.c.Get(ctx, lk.key)
 	r.cacheHealth(ctx, err)
-	if err != nil || !hit || e == nil || !lk.ctl.Fresh(e.StoredAt, r.now()) {
+	if err != nil || !hit || e == nil || !lk.ctl.Fresh(e.StoredAt, r.clock.Now()) {
 		return nil
 	}
 	return e
@@ -299,13 +299,13 @@ func cacheHeader(e *cache.Entry, group string, stream bool) http.Header {
 }
 
 // cacheHit makes the Result of an answer from the cache and reports it.
-func (r *Router) cacheHit(req *provider.Request, lk *cacheLookup, e *cache.Entry, start time.Time) *Result {
+func (r *Router) cacheHit(ctx context.Context, req *provider.Request, lk *cacheLookup, e *cache.Entry, start time.Time) *Result {
 	resp := &provider.Response{StatusCode: http.StatusOK, Header: e.Header.Clone(), Body: bytes.Clone(e.Body), Usage: bodyUsage(e.Body)}
 	res := &Result{Response: resp, Header: cacheHeader(e, lk.group, false), ModelGroup: lk.group, CacheHit: true}
 	if h := r.hooks.OnRequest; h != nil {
-		h(RequestInfo{
+		h(ctx, RequestInfo{
 			Model: req.Model, ModelGroup: lk.group, Endpoint: req.Endpoint,
-			Start: start, Latency: r.now().Sub(start), Usage: resp.Usage, CacheHit: true,
+			Start: start, Latency: r.clock.Now().Sub(start), Usage: resp.Usage, CacheHit: true,
 		})
 	}
 	return res
@@ -314,31 +314,32 @@ func (r *Router) cacheHit(req *provider.Request, lk *cacheLookup, e *cache.Entry
 // replay makes the StreamResult of a chat answer replayed from the cache.
 // It has no deployment and no attempt; finish reports it to OnRequest.
 func (r *Router) replay(ctx context.Context, req *provider.Request, lk *cacheLookup, s provider.Stream, start time.Time) *StreamResult {
-	st := &streamState{r: r, ctx: ctx, inner: s, model: req.Model, group: lk.group, endpoint: req.Endpoint, reqStart: start}
+	st := &streamState{r: r, ctx: ctx, inner: s, model: req.Model, cacheGroup: lk.group, endpoint: req.Endpoint, reqStart: start}
 	return &StreamResult{ModelGroup: lk.group, CacheHit: true, st: st, header: cacheHeader(&cache.Entry{Header: s.Header()}, lk.group, true)}
 }
 
 // finishCached ends a stream replayed from the cache.
-func (st *streamState) finishCached() {
+func (st *streamState) finishCached(closedEarly bool) {
 	if h := st.r.hooks.OnRequest; h != nil {
-		end := st.r.now()
-		h(RequestInfo{
-			Model: st.model, ModelGroup: st.group, Endpoint: st.endpoint, Stream: true,
+		end := st.r.clock.Now()
+		h(st.ctx, RequestInfo{
+			Model: st.model, ModelGroup: st.cacheGroup, Endpoint: st.endpoint, Stream: true,
 			Start: st.reqStart, Latency: end.Sub(st.reqStart), Usage: st.inner.Usage(), CacheHit: true,
+			ClosedEarly: closedEarly,
 		})
 	}
 }
 
 // cacheControlError is the error of a call whose "cache" object is
 // malformed: the caller's bad request, never sent upstream.
-func (r *Router) cacheControlError(req *provider.Request, stream bool, err error) error {
+func (r *Router) cacheControlError(ctx context.Context, req *provider.Request, stream bool, err error) error {
 	e := &Error{Model: req.Model, Err: &provider.Error{
 		Class: provider.ClassBadRequest, StatusCode: http.StatusBadRequest, Type: "invalid_request_error",
 		Param: "cache", Message: err.Error(), Err: err,
 	}}
 	if h := r.hooks.OnRequest; h != nil {
-		now := r.now()
-		h(RequestInfo{Model: req.Model, Endpoint: req.Endpoint, Stream: stream, Start: now, Err: e})
+		now := r.clock.Now()
+		h(ctx, RequestInfo{Model: req.Model, Endpoint: req.Endpoint, Stream: stream, Start: now, Err: e})
 	}
 	return e
 }

@@ -1,7 +1,6 @@
 package router
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
@@ -31,12 +29,10 @@ type Router struct {
 	set     *settings
 	aliases map[string]string // alias -> model group
 	strat   strategy.Strategy
-	now     func() time.Time
-	sleep   func(ctx context.Context, d time.Duration) error
+	clock   Clock
 	factory ClientFactory
 	hooks   Hooks
 	log     *slog.Logger
-	depSet  deployment.Settings
 	jitter  *jitter
 	// shared is nil unless WithSharedState; rc unless WithResponseCache.
 	shared *shared
@@ -76,16 +72,14 @@ type group struct {
 // when cfg is invalid: no deployments, a duplicate ID, a negative limit, an
 // alias cycle, a fallback to an unknown group, an unknown strategy.
 func New(cfg Config, opts ...Option) (*Router, error) {
-	r := &Router{
-		now:     time.Now,
-		sleep:   sleepCtx,
-		factory: defaultFactory,
-		log:     slog.Default(),
-	}
+	r := &Router{clock: wallClock{}, log: slog.Default()}
 	for _, o := range opts {
 		if o != nil {
 			o(r)
 		}
+	}
+	if r.factory == nil {
+		r.factory = r.openAIClient
 	}
 	if r.jitter == nil {
 		r.jitter = newJitter(rand.Uint64())
@@ -104,7 +98,7 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 	for i := range cfg.Deployments {
 		c := &cfg.Deployments[i]
 		field := fmt.Sprintf("Deployments[%d]", i)
-		if err := validateDeployment(field, c); err != nil {
+		if err := checkDeployment(field, c); err != nil {
 			return nil, err
 		}
 		id := c.ID
@@ -126,19 +120,9 @@ func New(cfg Config, opts ...Option) (*Router, error) {
 		return nil, err
 	}
 	r.referenced = referencedGroups(r.set, aliases)
-	if r.strat, err = strategy.New(cfg.Settings.RoutingStrategy, cfg.Settings.RoutingStrategyArgs); err != nil {
-		return nil, &ConfigError{Field: "Settings.RoutingStrategy", Msg: "invalid", Err: err}
+	if err := r.setStrategy(cfg.Settings); err != nil {
+		return nil, err
 	}
-	if r.set.AllowedFails > 0 {
-		r.depSet.AllowedFails = r.set.AllowedFails
-	}
-	if r.set.CooldownTime > 0 {
-		r.depSet.CooldownTime = r.set.CooldownTime
-	}
-	if r.set.DisableCooldowns {
-		r.depSet.DisableCooldowns = true
-	}
-	r.depSet.Now = r.now
 
 	deps := make([]*deployment.Deployment, 0, len(cfg.Deployments))
 	for i, c := range cfg.Deployments {
@@ -187,7 +171,24 @@ func (r *Router) newDeployment(c deployment.Config) (*deployment.Deployment, err
 	if client == nil {
 		return nil, errors.New("router: client factory returned no client")
 	}
-	return deployment.New(c, client, r.depSet)
+	return deployment.New(c, client, r.set.Deployment)
+}
+
+// setStrategy makes the strategy Settings.RoutingStrategy names, unless
+// WithStrategy gave one (whose name Settings must then not contradict).
+func (r *Router) setStrategy(s Settings) error {
+	if r.strat != nil {
+		if s.RoutingStrategy != "" && s.RoutingStrategy != r.strat.Name() {
+			return configErr("Settings.RoutingStrategy", "%q, but WithStrategy gave %q", s.RoutingStrategy, r.strat.Name())
+		}
+		return nil
+	}
+	st, err := strategy.New(s.RoutingStrategy, s.RoutingStrategyArgs)
+	if err != nil {
+		return &ConfigError{Field: "Settings.RoutingStrategy", Msg: "invalid", Err: err}
+	}
+	r.strat = st
+	return nil
 }
 
 // buildState makes a snapshot of deps.
@@ -239,7 +240,7 @@ func (s *state) lookup(aliases map[string]string, model string) *group {
 // AddDeployment adds a deployment to a live router. Its model group is made
 // when it is new. Calls in flight are not disturbed.
 func (r *Router) AddDeployment(cfg deployment.Config) error {
-	if err := validateDeployment("Deployment", &cfg); err != nil {
+	if err := checkDeployment("Deployment", &cfg); err != nil {
 		return err
 	}
 	if _, ok := r.aliases[cfg.ModelName]; ok {
@@ -292,7 +293,7 @@ func (r *Router) UpdateDeployment(cfg deployment.Config) error {
 	if cfg.ID == "" {
 		return configErr("Deployment.ID", "empty id: UpdateDeployment needs the id of the deployment to replace")
 	}
-	if err := validateDeployment("Deployment", &cfg); err != nil {
+	if err := checkDeployment("Deployment", &cfg); err != nil {
 		return err
 	}
 	if _, ok := r.aliases[cfg.ModelName]; ok {
@@ -354,20 +355,9 @@ func (r *Router) Close() error {
 // Strategy returns the routing strategy in use.
 func (r *Router) Strategy() strategy.Strategy { return r.strat }
 
-// sleepCtx waits for d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+// Clock returns the router's clock (see WithClock), for what works beside
+// the router and must agree with it, such as a handler's metrics.
+func (r *Router) Clock() Clock { return r.clock }
 
 // jitter is a locked random source for retry delays (used only when a
 // retry has to wait, so the lock is off the hot path).
@@ -387,9 +377,10 @@ func (j *jitter) float64() float64 {
 	return j.rnd.Float64()
 }
 
-// defaultFactory makes a provider/openai client for a deployment: OpenAI,
-// Azure OpenAI or any OpenAI-compatible server, as its Model says.
-func defaultFactory(cfg deployment.Config) (provider.Client, error) {
+// openAIClient is the default ClientFactory: a provider/openai client for
+// a deployment (OpenAI, Azure OpenAI or any OpenAI-compatible server, as
+// its Model says) on the router's clock.
+func (r *Router) openAIClient(cfg deployment.Config) (provider.Client, error) {
 	c, err := openai.New(openai.Config{
 		Model:         cfg.Model,
 		APIKey:        cfg.APIKey,
@@ -402,7 +393,7 @@ func defaultFactory(cfg deployment.Config) (provider.Client, error) {
 		StreamTimeout: cfg.StreamTimeout,
 		HTTPClient:    cfg.HTTPClient,
 		DeploymentID:  cfg.ID,
-	})
+	}, openai.WithClock(r.clock.Now))
 	if err != nil {
 		return nil, err
 	}

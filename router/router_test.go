@@ -138,8 +138,8 @@ func TestRetryBudgetAndPolicy(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := newHarness(t, Config{Deployments: grp("g", "a", "b", "c", "d"), Settings: tt.settings},
-				WithDeploymentSettings(deployment.Settings{AllowedFails: 100}))
+			tt.settings.Deployment.AllowedFails = new(100)
+			h := newHarness(t, Config{Deployments: grp("g", "a", "b", "c", "d"), Settings: tt.settings})
 			for _, id := range []string{"a", "b", "c", "d"} {
 				h.client(id).setScript(step{err: tt.err})
 			}
@@ -246,7 +246,7 @@ func TestFallbackGroupsGetTheirOwnRetriesAndStopAtMax(t *testing.T) {
 		deps = append(deps, grp(n, n+"a", n+"b")...)
 	}
 	h := newHarness(t, Config{Deployments: deps, Settings: Settings{
-		DefaultFallbacks: []string{"g1", "g2", "g3"}, MaxFallbacks: 2,
+		DefaultFallbacks: []string{"g1", "g2", "g3"}, MaxFallbacks: new(2),
 	}})
 	for _, n := range names {
 		h.client(n + "a").setScript(step{err: perr(provider.ClassServer, 500)})
@@ -541,8 +541,8 @@ func TestHooksSeeEveryAttempt(t *testing.T) {
 		requests []RequestInfo
 	)
 	hooks := Hooks{
-		OnAttempt: func(a AttemptInfo) { mu.Lock(); attempts = append(attempts, a); mu.Unlock() },
-		OnRequest: func(r RequestInfo) { mu.Lock(); requests = append(requests, r); mu.Unlock() },
+		OnAttempt: func(_ context.Context, a AttemptInfo) { mu.Lock(); attempts = append(attempts, a); mu.Unlock() },
+		OnRequest: func(_ context.Context, r RequestInfo) { mu.Lock(); requests = append(requests, r); mu.Unlock() },
 	}
 	deps := append(grp("g", "a"), grp("f", "b")...)
 	deps[1].Info = deployment.ModelInfo{InputCostPerToken: 0.001, OutputCostPerToken: 0.002}
@@ -738,11 +738,11 @@ func TestPlainClientErrorsMoveToAnotherDeploymentOnly(t *testing.T) {
 
 func TestCancellationDuringAWait(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
-	h := newHarness(t, Config{Deployments: grp("g", "a")}, WithSleep(func(ctx context.Context, d time.Duration) error {
+	h := newHarness(t, Config{Deployments: grp("g", "a")}, WithClock(sleeper{newClock(), func(ctx context.Context, d time.Duration) error {
 		cancel() // the caller gives up while the router waits to retry
 		<-ctx.Done()
 		return ctx.Err()
-	}))
+	}}))
 	h.client("a").setScript(step{err: perr(provider.ClassServer, 503)})
 	_, err := h.r.Do(ctx, chatReq("g"))
 	var pe *provider.Error

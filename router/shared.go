@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"time"
 
 	"github.com/switchyard-go/switchyard/cache"
 	"github.com/switchyard-go/switchyard/deployment"
@@ -84,15 +83,10 @@ type shared struct {
 	sy    *cache.Syncer
 }
 
-// sharedAttempt is what one attempt needs to report back to the Syncer.
+// sharedAttempt is an attempt's reservation across replicas, settled when
+// the attempt ends.
 type sharedAttempt struct {
 	res cache.Reservation
-	// snap is the deployment's snapshot before the call, so that only a
-	// snapshot the call read is pushed.
-	snap *ratelimit.Snapshot
-	// cooling is the deployment's cooldown deadline before the call, so
-	// that only a cooldown the call caused is pushed.
-	cooling time.Time
 }
 
 // startShared makes the Syncer once New has the deployments, and tracks
@@ -103,7 +97,7 @@ func (r *Router) startShared() {
 		return
 	}
 	opts := make([]cache.SyncerOption, 0, len(sh.opts)+5)
-	opts = append(opts, cache.WithClock(r.now), cache.WithLogger(r.log))
+	opts = append(opts, cache.WithClock(r.clock.Now), cache.WithLogger(r.log))
 	opts = append(opts, sh.opts...)
 	opts = append(opts,
 		cache.WithOnCooldown(r.remoteCooldown),
@@ -178,30 +172,28 @@ func (r *Router) sharedEvent(component string, err error) {
 }
 
 // reserveShared reserves an attempt on d across replicas. It reports false
-// when d must be skipped: full across replicas (f says why), or the
-// context ended (f is zero; the routing loop then ends with the context's
+// when d must be skipped: full across replicas (lo says why), or the
+// context ended (lo is zero; the routing loop then ends with the context's
 // error). Any other failure of the Syncer lets the attempt go on
 // unshared: the Syncer already fell back to local state where it could.
-func (c *call) reserveShared(d *deployment.Deployment) (f failure, ok bool) {
+func (c *call) reserveShared(d *deployment.Deployment) (sh sharedAttempt, lo leftOut, ok bool) {
 	cfg := d.Config()
-	c.sh = sharedAttempt{snap: d.Snapshot()}
-	res, err := c.r.shared.sy.Reserve(c.ctx, d.ID(), int64(c.info.PromptTokens),
+	res, err := c.r.shared.sy.Reserve(c.ctx, d.ID(), int64(c.pick.PromptTokens),
 		cache.Limits{RPM: int64(cfg.RPM), TPM: int64(cfg.TPM)})
 	if err == nil {
-		c.sh.res = res
-		return failure{}, true
+		return sharedAttempt{res: res}, lo, true
 	}
 	if le := asLimitError(err); le != nil {
-		f = failure{d: d, busy: true, reason: deployment.ReasonRPM}
+		lo = leftOut{d: d, busy: true, reason: deployment.ReasonRPM}
 		if le.Limit == "tpm" {
-			f.reason = deployment.ReasonTPM
+			lo.reason = deployment.ReasonTPM
 		}
-		return f, false
+		return sh, lo, false
 	}
 	if c.ctx.Err() != nil {
-		return failure{}, false
+		return sh, lo, false
 	}
-	return failure{}, true
+	return sh, lo, true
 }
 
 // asLimitError returns the *cache.LimitError in err's chain, nil if none.
@@ -218,9 +210,13 @@ func asLimitError(err error) *cache.LimitError {
 }
 
 // end reports an attempt that was sent: the reservation is settled with
-// the tokens used, and the rate-limit headers and cooldown the call gave
-// the deployment are pushed to the other replicas.
-func (sh *shared) end(a *sharedAttempt, d *deployment.Deployment, u provider.Usage, cooling, end time.Time, pe *provider.Error) {
+// the tokens used, and what the attempt did to the deployment (fx: a
+// rate-limit snapshot it read, a cooldown it started or extended) is pushed
+// to the other replicas. It does nothing without shared state.
+func (sh *shared) end(a *sharedAttempt, d *deployment.Deployment, u provider.Usage, fx deployment.Effects, pe *provider.Error) {
+	if sh == nil {
+		return
+	}
 	used := int64(u.TotalTokens)
 	if used == 0 {
 		used = int64(u.PromptTokens + u.CompletionTokens)
@@ -231,15 +227,15 @@ func (sh *shared) end(a *sharedAttempt, d *deployment.Deployment, u provider.Usa
 	a.res.Done(used)
 	a.res = cache.Reservation{}
 	id := d.ID()
-	if s := d.Snapshot(); s != nil && s != a.snap {
-		sh.sy.ObserveSnapshot(id, *s)
+	if fx.Snapshot != nil {
+		sh.sy.ObserveSnapshot(id, *fx.Snapshot)
 	}
-	if until := d.CooldownUntil(); until.After(cooling) && until.After(end) {
+	if !fx.Cooldown.IsZero() {
 		reason := "failures"
 		if pe != nil {
 			reason = pe.Class.String()
 		}
-		sh.sy.SetCooldown(id, until, reason)
+		sh.sy.SetCooldown(id, fx.Cooldown, reason)
 	}
 }
 

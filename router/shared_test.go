@@ -141,7 +141,7 @@ func newFleet(t *testing.T, rpm int, newStore func() *cache.RedisStore, opts ...
 		cfg := router.Config{Deployments: []deployment.Config{{
 			ID: sharedID, ModelName: "mini", Model: "openai/gpt-4o-mini", APIKey: "sk-shared", BaseURL: f.srv.URL, RPM: rpm,
 		}}}
-		r, err := router.New(cfg, router.WithClock(f.clk.Now), router.WithSleep(f.clk.Sleep), quiet(),
+		r, err := router.New(cfg, router.WithClock(f.clk), quiet(),
 			router.WithSharedState(st, append([]cache.SyncerOption{
 				// A generous timeout: these tests are about sharing while
 				// the store answers (miniredis runs Lua slowly under -race

@@ -51,25 +51,20 @@ type StreamResult struct {
 type streamState struct {
 	r        *Router
 	ctx      context.Context // the caller's
-	cancel   context.CancelCauseFunc
 	inner    provider.Stream
-	dep      *deployment.Deployment
-	att      deployment.Attempt
-	sh       sharedAttempt // with WithSharedState
 	model    string
-	group    string
 	endpoint provider.Endpoint
+	metadata map[string]string
 	reqStart time.Time
-	attStart time.Time
-	ttft     time.Duration
-	retry    int
-	fb       int
-	attempts int
-	retries  int
-	fbs      int
-	pending  bool // the first event is read and not yet handed out
-	done     bool // the attempt has ended
-	err      error
+	// served is the attempt that opened the stream (zero for a stream
+	// replayed from the response cache, whose group is cacheGroup).
+	served     served
+	cacheGroup string
+	// attempts, retries and fallbacks are the call's counts.
+	attempts, retries, fallbacks int
+	pending                      bool // the first event is read and not yet handed out
+	done                         bool // the attempt has ended
+	err                          error
 }
 
 // Stream opens a streaming request to the model group (or alias) named by
@@ -96,15 +91,15 @@ func (r *Router) stream(ctx context.Context, req *provider.Request, opts []CallO
 	if err := c.route(); err != nil {
 		return nil, err
 	}
+	sv := &c.served
 	st := &streamState{
-		r: r, ctx: ctx, cancel: c.cancel, inner: c.s, dep: c.dep, att: c.att,
-		model: c.model, group: c.group.name, endpoint: c.req.Endpoint, reqStart: c.start, attStart: c.attStart,
-		ttft: c.ttft, retry: c.retry, fb: c.fb, attempts: len(c.attempts), retries: c.retries, fbs: c.fallbacks,
-		pending: c.first, sh: c.sh,
+		r: r, ctx: ctx, inner: sv.stream, model: c.model, endpoint: c.req.Endpoint, metadata: c.opts.metadata,
+		reqStart: c.start, served: *sv, attempts: len(c.attempts), retries: c.retries, fallbacks: c.fallbacks,
+		pending: sv.firstRead,
 	}
-	s := &StreamResult{ModelGroup: c.group.name, Deployment: c.dep.ID(), Retries: c.retries, Fallbacks: c.fallbacks, st: st}
-	s.Attempts = c.copyAttempts(s.attemptBuf[:0])
-	s.header = annotate(c.s.Header(), c.group.name, s.Deployment, c.retries, c.fallbacks)
+	s := &StreamResult{ModelGroup: sv.group.name, Deployment: sv.dep.ID(), Retries: c.retries, Fallbacks: c.fallbacks, st: st}
+	s.Attempts = append(s.attemptBuf[:0], c.attempts...)
+	s.header = annotate(sv.stream.Header(), sv.group.name, s.Deployment, c.retries, c.fallbacks)
 	s.cleanup = runtime.AddCleanup(s, (*streamState).abandon, st)
 	return s, nil
 }
@@ -126,7 +121,7 @@ func (s *StreamResult) Next() bool {
 	if st.inner.Next() {
 		return true
 	}
-	st.finish(st.inner.Err())
+	st.finish(st.inner.Err(), false)
 	s.cleanup.Stop()
 	return false
 }
@@ -142,13 +137,15 @@ func (s *StreamResult) Usage() provider.Usage { return s.st.inner.Usage() }
 // Close. It is a *provider.Error naming the deployment.
 func (s *StreamResult) Err() error { return s.st.err }
 
-// Close ends the stream and releases the upstream connection.
+// Close ends the stream and releases the upstream connection. A stream
+// closed before its end is reported to the hooks as closed early
+// (AttemptInfo.ClosedEarly), with the usage seen so far.
 func (s *StreamResult) Close() error {
 	s.cleanup.Stop()
 	st := s.st
 	err := st.inner.Close()
 	st.pending = false
-	st.finish(nil)
+	st.finish(nil, true)
 	return err
 }
 
@@ -160,68 +157,86 @@ func (st *streamState) abandon() {
 		return
 	}
 	_ = st.inner.Close()
-	st.r.log.LogAttrs(context.Background(), slog.LevelWarn, "router: stream dropped without Close",
-		slog.String("model_group", st.group), slog.String("deployment", st.dep.ID()))
-	st.finish(nil)
+	attrs := []slog.Attr{slog.String("model_group", st.group())}
+	if d := st.served.dep; d != nil {
+		attrs = append(attrs, slog.String("deployment", d.ID()))
+	}
+	st.r.log.LogAttrs(context.Background(), slog.LevelWarn, "router: stream dropped without Close", attrs...)
+	st.finish(nil, true)
+}
+
+// group is the model group that serves the stream.
+func (st *streamState) group() string {
+	if st.served.group != nil {
+		return st.served.group.name
+	}
+	return st.cacheGroup
 }
 
 // finish ends the attempt exactly once, with the stream's error (nil for a
-// clean end or an early Close), and runs the hooks.
-func (st *streamState) finish(err error) {
+// clean end or a Close; closed reports a Close before the end), and runs
+// the hooks.
+func (st *streamState) finish(err error, closed bool) {
 	if st.done {
 		return
 	}
 	st.done = true
-	if st.dep == nil { // replayed from the response cache
-		st.finishCached()
+	// A Close after the last event, or after an error, is not early.
+	closedEarly := closed && st.err == nil
+	if st.served.dep == nil { // replayed from the response cache
+		st.finishCached(closedEarly)
 		return
 	}
-	end := st.r.now()
-	var pe *provider.Error
+	sv := &st.served
+	a := attemptResult{start: sv.start, end: st.r.clock.Now(), ttft: sv.ttft, status: sv.status, usage: st.inner.Usage()}
 	if err != nil {
-		pe = normalizeErr(err, st.dep, st.ctx, st.ctx)
-		st.err = pe
+		a.err = normalizeErr(err, sv.dep, st.ctx, st.ctx)
+		st.err = a.err
 	}
-	usage := st.inner.Usage()
 	o := deployment.Outcome{
-		Latency: end.Sub(st.attStart), TTFT: st.ttft, Stream: true, Usage: usage, Header: st.inner.Header(),
+		Latency: a.latency(), TTFT: sv.ttft, Stream: true, Usage: a.usage, Header: st.inner.Header(),
+		CallerEnded: st.ctx.Err() != nil,
 	}
-	if pe != nil {
-		o.Err = pe
+	if a.err != nil {
+		o.Err = a.err
 	}
-	st.att.End(end, o)
-	if sh := st.r.shared; sh != nil {
-		sh.end(&st.sh, st.dep, usage, st.sh.cooling, end, pe)
+	a.fx = sv.attempt.End(a.end, o)
+	st.r.shared.end(&sv.shared, sv.dep, a.usage, a.fx, a.err)
+	if sv.cancel != nil {
+		sv.cancel(nil)
 	}
-	if st.cancel != nil {
-		st.cancel(nil)
+	if a.fx.CooldownStarted {
+		st.r.logCooldown(st.ctx, sv.group.name, sv.dep.ID(), &a)
 	}
-	info := st.dep.Config().Info
-	c := cost(usage, info.InputCostPerToken, info.OutputCostPerToken)
+	c := cost(a.usage, sv.dep)
 	if h := st.r.hooks.OnAttempt; h != nil {
-		a := AttemptInfo{
-			Model: st.model, ModelGroup: st.group, Deployment: st.dep.ID(), UpstreamModel: st.dep.Config().Model,
-			Endpoint: st.endpoint, Stream: true, Start: st.attStart, Latency: o.Latency, TTFT: st.ttft,
-			Usage: usage, Cost: c, Retry: st.retry, Fallback: st.fb,
+		info := AttemptInfo{
+			Model: st.model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), UpstreamModel: sv.dep.Config().Model,
+			Endpoint: st.endpoint, Stream: true, Metadata: st.metadata, Start: sv.start, Latency: a.latency(), TTFT: sv.ttft,
+			Usage: a.usage, Cost: c, StatusCode: sv.status, ClosedEarly: closedEarly && a.err == nil,
+			Retry: sv.retry, Fallback: sv.fallback,
 		}
-		if pe != nil {
-			a.Err, a.Class, a.StatusCode = pe, pe.Class, pe.StatusCode
+		if a.fx.CooldownStarted {
+			info.Cooldown = a.fx.Cooldown
 		}
-		h(a)
+		if a.err != nil {
+			info.Err, info.Class = a.err, a.err.Class
+		}
+		h(st.ctx, info)
 	}
 	if h := st.r.hooks.OnRequest; h != nil {
 		ri := RequestInfo{
-			Model: st.model, ModelGroup: st.group, Deployment: st.dep.ID(), Endpoint: st.endpoint, Stream: true,
-			Start: st.reqStart, Latency: end.Sub(st.reqStart), Attempts: st.attempts,
-			Retries: st.retries, Fallbacks: st.fbs, Usage: usage, Cost: c,
+			Model: st.model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), Endpoint: st.endpoint, Stream: true,
+			Metadata: st.metadata, Start: st.reqStart, Latency: a.end.Sub(st.reqStart), Attempts: st.attempts,
+			Retries: st.retries, Fallbacks: st.fallbacks, Usage: a.usage, Cost: c, ClosedEarly: closedEarly && a.err == nil,
 		}
-		if st.ttft > 0 {
-			ri.TTFT = st.attStart.Add(st.ttft).Sub(st.reqStart)
+		if sv.ttft > 0 {
+			ri.TTFT = sv.start.Add(sv.ttft).Sub(st.reqStart)
 		}
-		if pe != nil {
-			ri.Err = pe
+		if a.err != nil {
+			ri.Err = a.err
 		}
-		h(ri)
+		h(st.ctx, ri)
 	}
 }
 

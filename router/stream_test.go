@@ -34,7 +34,7 @@ func TestStreamRetriesBeforeTheFirstEvent(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var mu sync.Mutex
 			var infos []AttemptInfo
-			h := newHarness(t, Config{Deployments: grp("g", "a", "b")}, WithHooks(Hooks{OnAttempt: func(a AttemptInfo) {
+			h := newHarness(t, Config{Deployments: grp("g", "a", "b")}, WithHooks(Hooks{OnAttempt: func(_ context.Context, a AttemptInfo) {
 				mu.Lock()
 				infos = append(infos, a)
 				mu.Unlock()
@@ -86,8 +86,8 @@ func TestStreamErrorAfterTheFirstEventReachesTheCaller(t *testing.T) {
 		requests []RequestInfo
 	)
 	h := newHarness(t, Config{Deployments: grp("g", "a", "b")}, WithHooks(Hooks{
-		OnAttempt: func(a AttemptInfo) { mu.Lock(); attempts = append(attempts, a); mu.Unlock() },
-		OnRequest: func(r RequestInfo) { mu.Lock(); requests = append(requests, r); mu.Unlock() },
+		OnAttempt: func(_ context.Context, a AttemptInfo) { mu.Lock(); attempts = append(attempts, a); mu.Unlock() },
+		OnRequest: func(_ context.Context, r RequestInfo) { mu.Lock(); requests = append(requests, r); mu.Unlock() },
 	}))
 	cut := &provider.Error{Class: provider.ClassConnection, Message: "stream truncated"}
 	script := step{events: []string{"1", "2"}, midErr: cut, usage: provider.Usage{CompletionTokens: 2}}
@@ -127,7 +127,7 @@ func TestStreamErrorAfterTheFirstEventReachesTheCaller(t *testing.T) {
 
 func TestStreamEndsItsAttemptOnceOnEarlyClose(t *testing.T) {
 	var ends int
-	h := newHarness(t, Config{Deployments: grp("g", "a")}, WithHooks(Hooks{OnAttempt: func(AttemptInfo) { ends++ }}))
+	h := newHarness(t, Config{Deployments: grp("g", "a")}, WithHooks(Hooks{OnAttempt: func(context.Context, AttemptInfo) { ends++ }}))
 	h.client("a").setScript(step{events: []string{"1", "2", "3"}})
 	s, err := h.r.Stream(t.Context(), chatReq("g"))
 	if err != nil {

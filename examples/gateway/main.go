@@ -154,7 +154,6 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(addr s
 		return configError(o.config, cfg, err)
 	}
 	defer rt.Close()
-	metrics.Watch(rt)
 
 	hopts := []handler.Option{
 		handler.WithKeys(cfg.MasterKey),

@@ -78,7 +78,7 @@ func main() {
 		mu      sync.Mutex
 		tallies = map[string]*tally{}
 	)
-	hooks := router.Hooks{OnAttempt: func(a router.AttemptInfo) {
+	hooks := router.Hooks{OnAttempt: func(_ context.Context, a router.AttemptInfo) {
 		mu.Lock()
 		defer mu.Unlock()
 		t := tallies[a.Deployment]

@@ -34,7 +34,6 @@ func benchGateway(b *testing.B) (fake *openaitest.Server, gw *httptest.Server) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	m.Watch(rt)
 	gw = httptest.NewServer(New(rt, WithMetrics(m), WithKeys("sk-bench")))
 	b.Cleanup(gw.Close)
 	return fake, gw

@@ -31,7 +31,6 @@ func Example() {
 		return
 	}
 	defer rt.Close()
-	metrics.Watch(rt)
 
 	gateway := httptest.NewServer(handler.New(rt, handler.WithKeys("sk-gateway"), handler.WithMetrics(metrics)))
 	defer gateway.Close()

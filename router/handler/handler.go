@@ -48,10 +48,16 @@ func New(r *router.Router, opts ...Option) *Handler {
 		log:              slog.Default(),
 		now:              time.Now,
 	}
+	if r != nil {
+		h.now = r.Clock().Now
+	}
 	for _, o := range opts {
 		if o != nil {
 			o(h)
 		}
+	}
+	if h.metrics != nil {
+		h.metrics.watch(r)
 	}
 	h.created = h.now().Unix()
 	h.bufs.New = func() any { return new(bytes.Buffer) }

@@ -1,12 +1,11 @@
 package handler
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -19,9 +18,10 @@ import (
 // model group and deployment request counts, errors by class, latency and
 // time-to-first-token histograms, tokens, spend, cooldowns, response cache
 // hits and shared-state outages, plus gauges read from the router at scrape
-// time (in-flight calls, availability, cooldown left). Make them with NewMetrics, pass Hooks to
-// router.WithHooks and Watch the router once it exists. Safe for
-// concurrent use.
+// time (in-flight calls, availability, cooldown left). Make them with
+// NewMetrics, pass Hooks to router.WithHooks, and give them to the handler
+// with WithMetrics, which serves them and points the gauges at its router.
+// Safe for concurrent use.
 //
 // Label values are model group names and deployment IDs from the router's
 // configuration, never what a client sent, so a client cannot blow up the
@@ -49,9 +49,7 @@ type Metrics struct {
 	cacheHits       *prometheus.CounterVec
 	sharedUp        *prometheus.GaugeVec
 
-	router   atomic.Pointer[router.Router]
-	now      func() time.Time
-	cooldown sync.Map // deployment ID -> *atomic.Int64, the last cooldown end seen (unix ns)
+	router atomic.Pointer[router.Router] // the handler's, for the gauges
 }
 
 // Latency buckets, in seconds: LLM calls take from milliseconds (a cache,
@@ -68,7 +66,7 @@ var (
 // with the same registry reuses the collectors already there; any other
 // registration failure is kept in Err, and the metrics still count.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{now: time.Now}
+	m := &Metrics{}
 	own := prometheus.NewRegistry()
 	if reg == nil {
 		reg = own
@@ -87,7 +85,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.attemptTTFT = histogram(m, reg, own, "switchyard_deployment_ttft_seconds", "Time to first event of upstream streams.", ttftBuckets, "model_group", "deployment")
 	m.tokens = counter(m, reg, own, "switchyard_tokens_total", "Tokens reported by upstreams, by type: prompt, completion, cached, reasoning.", "model_group", "deployment", "type")
 	m.spend = counter(m, reg, own, "switchyard_spend_usd_total", "Cost of the usage at the deployments' configured prices, in US dollars.", "model_group", "deployment")
-	m.cooldowns = counter(m, reg, own, "switchyard_deployment_cooldowns_total", "Times a deployment went into cooldown (needs Watch).", "model_group", "deployment")
+	m.cooldowns = counter(m, reg, own, "switchyard_deployment_cooldowns_total", "Times a deployment went into cooldown.", "model_group", "deployment")
 	m.cacheHits = counter(m, reg, own, "switchyard_cache_hits_total", "Requests answered from the response cache, by model group and endpoint (see also switchyard_requests_total).", "model_group", "endpoint")
 	m.sharedUp = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "switchyard_shared_state_up",
 		Help: "1 while shared router state (component state) or the response cache (response-cache) works, 0 during an outage."}, []string{"component"})
@@ -149,10 +147,13 @@ func (m *Metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.http.Ser
 // Gatherer returns the gatherer /metrics serves.
 func (m *Metrics) Gatherer() prometheus.Gatherer { return m.gatherer }
 
-// Watch gives the metrics the router they describe, for the gauges read at
-// scrape time and for counting cooldowns. Call it once the router made
-// with Hooks exists.
-func (m *Metrics) Watch(r *router.Router) { m.router.Store(r) }
+// watch gives the metrics the router whose deployments the gauges read at
+// scrape time (WithMetrics does it for the handler's router).
+func (m *Metrics) watch(r *router.Router) {
+	if r != nil {
+		m.router.Store(r)
+	}
+}
 
 // Hooks returns the router hooks that feed the metrics. Combine them with
 // other hooks with JoinHooks.
@@ -173,7 +174,7 @@ func (m *Metrics) refused(ep provider.Endpoint, reason string) {
 	m.refusals.WithLabelValues(ep.String(), reason).Inc()
 }
 
-func (m *Metrics) onRequest(info router.RequestInfo) {
+func (m *Metrics) onRequest(_ context.Context, info router.RequestInfo) {
 	group := info.ModelGroup
 	if group == "" {
 		group = failedGroup(info.Err)
@@ -199,16 +200,18 @@ func (m *Metrics) onRequest(info router.RequestInfo) {
 	}
 }
 
-func (m *Metrics) onAttempt(info router.AttemptInfo) {
+func (m *Metrics) onAttempt(_ context.Context, info router.AttemptInfo) {
 	g, d := info.ModelGroup, info.Deployment
 	m.attempts.WithLabelValues(g, d).Inc()
 	m.attemptLatency.WithLabelValues(g, d, strconv.FormatBool(info.Stream)).Observe(info.Latency.Seconds())
 	if info.Stream && info.TTFT > 0 {
 		m.attemptTTFT.WithLabelValues(g, d).Observe(info.TTFT.Seconds())
 	}
+	if !info.Cooldown.IsZero() {
+		m.cooldowns.WithLabelValues(g, d).Inc()
+	}
 	if info.Err != nil {
 		m.attemptErrors.WithLabelValues(g, d, info.Class.String()).Inc()
-		m.noteCooldown(g, d, info.Start)
 		return
 	}
 	u := info.Usage
@@ -222,41 +225,6 @@ func (m *Metrics) onAttempt(info router.AttemptInfo) {
 	}
 	if info.Cost > 0 {
 		m.spend.WithLabelValues(g, d).Add(info.Cost)
-	}
-}
-
-// noteCooldown counts a new cooldown of deployment d when a failed attempt
-// that started at start put it in one: its cooldown now ends after start
-// and the last one seen had ended by then.
-func (m *Metrics) noteCooldown(group, id string, start time.Time) {
-	r := m.router.Load()
-	if r == nil {
-		return
-	}
-	dep := r.Deployment(id)
-	if dep == nil {
-		return
-	}
-	until := dep.CooldownUntil().UnixNano()
-	if until <= start.UnixNano() {
-		return
-	}
-	v, ok := m.cooldown.Load(id)
-	if !ok {
-		v, _ = m.cooldown.LoadOrStore(id, new(atomic.Int64))
-	}
-	last := v.(*atomic.Int64)
-	for {
-		prev := last.Load()
-		if until <= prev {
-			return // already seen
-		}
-		if last.CompareAndSwap(prev, until) {
-			if prev <= start.UnixNano() {
-				m.cooldowns.WithLabelValues(group, id).Inc()
-			}
-			return
-		}
 	}
 }
 
@@ -324,7 +292,7 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 	if r == nil {
 		return
 	}
-	now := c.m.now()
+	now := r.Clock().Now()
 	for _, d := range r.Deployments() {
 		g, id := d.Config().ModelName, d.ID()
 		ch <- prometheus.MustNewConstMetric(inFlightDesc, prometheus.GaugeValue, float64(d.InFlight()), g, id)
@@ -342,9 +310,9 @@ func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
 // nil ones: the way to feed Metrics and a logger or tracer at once.
 func JoinHooks(hs ...router.Hooks) router.Hooks {
 	var (
-		attempt []func(router.AttemptInfo)
-		request []func(router.RequestInfo)
-		shared  []func(router.SharedStateEvent)
+		attempt []func(context.Context, router.AttemptInfo)
+		request []func(context.Context, router.RequestInfo)
+		shared  []func(context.Context, router.SharedStateEvent)
 	)
 	for _, h := range hs {
 		if h.OnAttempt != nil {
@@ -353,29 +321,29 @@ func JoinHooks(hs ...router.Hooks) router.Hooks {
 		if h.OnRequest != nil {
 			request = append(request, h.OnRequest)
 		}
-		if h.OnSharedState != nil {
-			shared = append(shared, h.OnSharedState)
+		if f := h.OnSharedState; f != nil {
+			shared = append(shared, func(_ context.Context, ev router.SharedStateEvent) { f(ev) })
 		}
 	}
-	return router.Hooks{
-		OnSharedState: joinFuncs(shared),
-		OnAttempt:     joinFuncs(attempt),
-		OnRequest:     joinFuncs(request),
+	out := router.Hooks{OnAttempt: joinFuncs(attempt), OnRequest: joinFuncs(request)}
+	if f := joinFuncs(shared); f != nil {
+		out.OnSharedState = func(ev router.SharedStateEvent) { f(context.Background(), ev) }
 	}
+	return out
 }
 
 // joinFuncs returns one function that calls each of fs in order: nil for
 // none, the function itself for one.
-func joinFuncs[T any](fs []func(T)) func(T) {
+func joinFuncs[T any](fs []func(context.Context, T)) func(context.Context, T) {
 	switch len(fs) {
 	case 0:
 		return nil
 	case 1:
 		return fs[0]
 	}
-	return func(v T) {
+	return func(ctx context.Context, v T) {
 		for _, f := range fs {
-			f(v)
+			f(ctx, v)
 		}
 	}
 }

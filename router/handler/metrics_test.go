@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -139,7 +140,7 @@ func TestMetricsRegistration(t *testing.T) {
 	if a.Err() != nil || b.Err() != nil {
 		t.Fatalf("errors %v %v", a.Err(), b.Err())
 	}
-	b.Hooks().OnRequest(router.RequestInfo{ModelGroup: "g"})
+	b.Hooks().OnRequest(t.Context(), router.RequestInfo{ModelGroup: "g"})
 	if got := metricValue(t, reg, "switchyard_requests_total", "model_group=g"); got != 1 {
 		t.Errorf("requests through the second Metrics = %v, want 1 in the shared registry", got)
 	}
@@ -158,16 +159,16 @@ func TestMetricsRegistration(t *testing.T) {
 func TestJoinHooks(t *testing.T) {
 	var got []string
 	h := JoinHooks(
-		router.Hooks{OnRequest: func(router.RequestInfo) { got = append(got, "r1") }},
+		router.Hooks{OnRequest: func(context.Context, router.RequestInfo) { got = append(got, "r1") }},
 		router.Hooks{},
 		router.Hooks{
-			OnRequest:     func(router.RequestInfo) { got = append(got, "r2") },
-			OnAttempt:     func(router.AttemptInfo) { got = append(got, "a2") },
+			OnRequest:     func(context.Context, router.RequestInfo) { got = append(got, "r2") },
+			OnAttempt:     func(context.Context, router.AttemptInfo) { got = append(got, "a2") },
 			OnSharedState: func(router.SharedStateEvent) { got = append(got, "s2") },
 		},
 	)
-	h.OnRequest(router.RequestInfo{})
-	h.OnAttempt(router.AttemptInfo{})
+	h.OnRequest(t.Context(), router.RequestInfo{})
+	h.OnAttempt(t.Context(), router.AttemptInfo{})
 	h.OnSharedState(router.SharedStateEvent{})
 	if strings.Join(got, ",") != "r1,r2,a2,s2" {
 		t.Errorf("calls %v", got)

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"time"
 )
 
 // Default body limits.
@@ -111,7 +110,10 @@ func WithAliases(names ...string) Option {
 
 // WithMetrics serves m at /metrics (without authentication, as Prometheus
 // scrapes usually are; put the endpoint behind a network policy if that
-// matters) and counts the handler's own refusals (401, 400, 413) in it.
+// matters), counts the handler's own refusals (401, 400, 413) in it, and
+// points its gauges (in flight, available, cooldown left) at the handler's
+// router. m's Hooks must also be given to that router (router.WithHooks)
+// for the request and attempt counts.
 func WithMetrics(m *Metrics) Option {
 	return func(h *Handler) { h.metrics = m }
 }
@@ -123,15 +125,6 @@ func WithLogger(l *slog.Logger) Option {
 	return func(h *Handler) {
 		if l != nil {
 			h.log = l
-		}
-	}
-}
-
-// WithClock sets the clock used by the readiness report. Default time.Now.
-func WithClock(now func() time.Time) Option {
-	return func(h *Handler) {
-		if now != nil {
-			h.now = now
 		}
 	}
 }

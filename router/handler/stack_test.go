@@ -66,7 +66,6 @@ func newStack(t testing.TB, sc stackConfig) *stack {
 		t.Fatalf("router.New: %v", err)
 	}
 	st.rt = rt
-	st.metrics.Watch(rt)
 	t.Cleanup(func() { _ = rt.Close() })
 	st.h = New(rt, append([]Option{WithMetrics(st.metrics)}, sc.handler...)...)
 	st.srv = httptest.NewServer(st.h)

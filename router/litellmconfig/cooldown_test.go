@@ -17,8 +17,9 @@ router_settings:
 		if err != nil {
 			t.Fatalf("cooldown_time %s: %v", tc.value, err)
 		}
-		if got := cfg.Router.Settings.DisableCooldowns; got != tc.disabled {
-			t.Errorf("cooldown_time %s: DisableCooldowns = %v, want %v", tc.value, got, tc.disabled)
+		ct := cfg.Router.Settings.Deployment.CooldownTime
+		if got := ct != nil && *ct == 0; got != tc.disabled {
+			t.Errorf("cooldown_time %s: Deployment.CooldownTime = %v, want new(0): %v", tc.value, ct, tc.disabled)
 		}
 	}
 }

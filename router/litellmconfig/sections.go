@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
@@ -285,16 +286,23 @@ func (p *parser) routing(section, key string, k, v *yaml.Node) (handled bool, er
 	case "stream_timeout":
 		s.StreamTimeout, err = p.seconds(v, kp)
 	case "allowed_fails":
-		s.AllowedFails, err = p.integer(v, kp)
+		var n int
+		if n, err = p.integer(v, kp); err == nil {
+			s.Deployment.AllowedFails = &n
+		}
 	case "cooldown_time":
-		// LiteLLM: 0 turns cooldowns off.
-		if s.CooldownTime, err = p.seconds(v, kp); err == nil && s.CooldownTime == 0 {
-			s.DisableCooldowns = true
+		// LiteLLM: 0 turns cooldowns off, as new(0) does here.
+		var d time.Duration
+		if d, err = p.seconds(v, kp); err == nil {
+			s.Deployment.CooldownTime = &d
 		}
 	case "retry_after":
 		s.RetryAfter, err = p.seconds(v, kp)
 	case "max_fallbacks":
-		s.MaxFallbacks, err = p.integer(v, kp)
+		var n int
+		if n, err = p.integer(v, kp); err == nil {
+			s.MaxFallbacks = &n
+		}
 	case "fallbacks":
 		s.Fallbacks, err = p.fallbacks(v, kp)
 	case "context_window_fallbacks":

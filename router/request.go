@@ -1,0 +1,70 @@
+package router
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/switchyard-go/switchyard/provider"
+)
+
+// checkRequest finds the caller's mistakes in req before any deployment is
+// picked, so that they cost no upstream call and no deployment's health: a
+// nil request, no endpoint, no model, a JSON endpoint without a JSON object
+// body, a multipart endpoint without its form, a stream asked of an
+// endpoint that cannot stream.
+func checkRequest(req *provider.Request, stream bool) *RequestError {
+	switch {
+	case req == nil:
+		return requestErr("request", "nil request", nil)
+	case req.Endpoint == provider.EndpointUnknown || req.Endpoint.Path() == "":
+		return requestErr("endpoint", "unknown endpoint: set Request.Endpoint (provider.EndpointChat, ...)", nil)
+	case req.Model == "":
+		return requestErr("model", "empty: set Request.Model to a model group or alias", nil)
+	case stream && req.Endpoint == provider.EndpointEmbeddings:
+		return requestErr("stream", "embeddings cannot be streamed", nil)
+	}
+	if req.Endpoint == provider.EndpointTranscriptions {
+		if req.Form == nil {
+			return requestErr("form", "a transcription needs Request.Form with the audio file", nil)
+		}
+		return nil
+	}
+	body := bytes.TrimLeft(req.Body, " \t\r\n")
+	if len(body) == 0 {
+		return requestErr("body", "empty: a "+req.Endpoint.String()+" request needs a JSON object body", nil)
+	}
+	if body[0] != '{' {
+		return requestErr("body", "not a JSON object", nil)
+	}
+	// gjson validates about three times as fast as encoding/json, which
+	// matters on a path every call takes; encoding/json then says where.
+	if !gjson.ValidBytes(body) {
+		return requestErr("body", "malformed JSON", json.Unmarshal(body, new(json.RawMessage)))
+	}
+	return nil
+}
+
+// withHeader returns req as it goes upstream for this call: Stream set as
+// the call asks, and the call's headers (WithHeader) over the request's.
+// req itself is never modified.
+func withHeader(req *provider.Request, stream bool, h http.Header) *provider.Request {
+	if req.Stream == stream && h == nil {
+		return req
+	}
+	cp := *req
+	cp.Stream = stream
+	if h != nil {
+		merged := req.Header.Clone()
+		if merged == nil {
+			merged = make(http.Header, len(h))
+		}
+		for k, v := range h {
+			merged[k] = v
+		}
+		cp.Header = merged
+	}
+	return &cp
+}
