@@ -29,6 +29,7 @@ type Handler struct {
 	forward          []string // canonical header names forwarded upstream
 	aliases          []string
 	metrics          *Metrics
+	callOptions      func(*http.Request) []router.CallOption
 	log              *slog.Logger
 	now              func() time.Time
 	created          int64 // "created" of the models list
@@ -238,6 +239,9 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 	}
 	if fh := h.forwardedHeader(r); fh != nil {
 		opts = append(opts, router.WithHeader(fh))
+	}
+	if h.callOptions != nil {
+		opts = append(opts, h.callOptions(r)...)
 	}
 	if req.Stream {
 		done = h.serveStream(w, r, &req, opts)

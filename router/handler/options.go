@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+
+	"github.com/switchyard-go/switchyard/router"
 )
 
 // Default body limits.
@@ -127,4 +129,18 @@ func WithLogger(l *slog.Logger) Option {
 			h.log = l
 		}
 	}
+}
+
+// WithCallOptions sets a function that maps each API request to router
+// call options: a per-request timeout, retries, tags or metadata (a
+// tenant a middleware authenticated, a request id) from its headers or its
+// context. They are applied after the handler's own (tags from the body or
+// X-Switchyard-Tags, forwarded headers), so they win. f runs once per
+// request, on its goroutine; a nil f (the default) adds nothing.
+//
+//	handler.WithCallOptions(func(r *http.Request) []router.CallOption {
+//		return []router.CallOption{router.WithMetadata(map[string]string{"tenant": tenantOf(r.Context())})}
+//	})
+func WithCallOptions(f func(*http.Request) []router.CallOption) Option {
+	return func(h *Handler) { h.callOptions = f }
 }
