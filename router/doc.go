@@ -23,9 +23,20 @@
 // strategy; Settings.RoutingStrategy) picks one. Picking takes no lock and
 // allocates nothing.
 //
+// # The caller's mistakes
+//
+// A request the router can tell is wrong never reaches a deployment: a nil
+// request or context, no endpoint, no model, a JSON endpoint whose body is
+// not a JSON object, a transcription without its form, streamed
+// embeddings. Do and Stream fail at once with a [*RequestError] naming the
+// field (it matches provider.ErrBadRequest), with no attempt made and no
+// attempt reported to the hooks. A model that is neither a group nor an
+// alias fails with an [*UnknownModelError] listing the valid names.
+//
 // # Retries
 //
-// One policy, in one place:
+// One policy, in one place (provider.Error.RetryScope decides the first
+// point, the router the rest):
 //
 //   - Connection errors, timeouts, 408, 409, 429 and 5xx are retried, as
 //     the OpenAI SDKs do; quota exhaustion, 401/403, 404 and unclassified
@@ -66,7 +77,9 @@
 // deployment's Timeout, else Settings.Timeout; a stream's bound
 // (StreamTimeout first) covers the time to its first event. The caller's
 // context bounds everything, streams included; when it ends, the attempt
-// is ClassCanceled, not retried and not counted against the deployment.
+// is not retried and not counted against the deployment, and its class
+// says why: ClassCanceled for a cancellation, ClassTimeout for the
+// context's deadline (as provider.ClassOf classifies them).
 //
 // # Streaming
 //
@@ -75,7 +88,9 @@
 // retried and falls back like any other. After that the stream is the
 // caller's: a failure ends it with an error from Err, never a silent
 // truncation. The attempt is ended exactly once, when the stream ends or is
-// closed, with its latency, time to first token and usage. No goroutine is
+// closed, with its latency, time to first token and usage; a stream the
+// caller closes before its end is reported as closed early
+// (AttemptInfo.ClosedEarly), with the usage seen so far. No goroutine is
 // started per stream; a stream dropped without Close is closed when the
 // garbage collector finds it, so it leaks neither its connection nor the
 // deployment's in-flight count.
@@ -83,11 +98,20 @@
 // # Observability
 //
 // [Hooks] report every attempt and every request, with latency, time to
-// first token, usage and cost. Results carry the upstream's headers (a
-// copy) plus X-Switchyard-Model-Group, X-Switchyard-Deployment,
-// X-Switchyard-Attempted-Retries and X-Switchyard-Attempted-Fallbacks. The
-// router logs each attempt at debug level and each cooldown at warn level
-// with log/slog.
+// first token, usage, cost and the cooldown an attempt started. They get
+// the call's context, and the caller's metadata ([WithMetadata]), so that
+// spend and latency can be attributed to a tenant or joined to a trace.
+// Results carry the upstream's headers plus X-Switchyard-Model-Group,
+// X-Switchyard-Deployment, X-Switchyard-Attempted-Retries and
+// X-Switchyard-Attempted-Fallbacks. The router logs each attempt at debug
+// level and each cooldown, once per incident, at warn level with log/slog.
+//
+// # Time
+//
+// The router keeps one [Clock] (WithClock; the wall clock by default) and
+// passes it down to its deployments, the OpenAI clients it makes, shared
+// state and the response cache, so that a test steps one fake clock for
+// all of them.
 //
 // # Live updates
 //
