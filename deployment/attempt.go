@@ -156,10 +156,6 @@ func (a *Attempt) release() {
 	}
 }
 
-// Deployment returns the deployment the attempt runs on, nil for the zero
-// Attempt.
-func (a *Attempt) Deployment() *Deployment { return a.d }
-
 // Probe reports whether the attempt is the single probe of a half-open
 // breaker: its success closes the breaker, its failure opens it again.
 func (a *Attempt) Probe() bool { return a.done != nil }

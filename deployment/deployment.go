@@ -130,15 +130,9 @@ func (d *Deployment) InFlight() int64 { return d.inFlight.Load() }
 // latency (a timeout counts as a penalty sample), 0 when never measured.
 func (d *Deployment) Latency() time.Duration { return d.latency.load() }
 
-// LatencyAt returns when Latency last got a sample, the zero Time if never.
-func (d *Deployment) LatencyAt() time.Time { return d.latency.sampledAt() }
-
 // TTFT returns the moving average of streaming calls' time to first token,
 // 0 when never measured.
 func (d *Deployment) TTFT() time.Duration { return d.ttft.load() }
-
-// TTFTAt returns when TTFT last got a sample, the zero Time if never.
-func (d *Deployment) TTFTAt() time.Time { return d.ttft.sampledAt() }
 
 // LatencyFor returns what latency-based routing needs in one cheap call:
 // the average for a call of the given kind (TTFT for streams, Latency

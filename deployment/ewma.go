@@ -25,14 +25,6 @@ func (e *ewma) load() time.Duration {
 	return time.Duration(e.avg.Load())
 }
 
-// sampledAt returns the time of the latest sample, the zero Time if none.
-func (e *ewma) sampledAt() time.Time {
-	if n := e.at.Load(); n != 0 {
-		return time.Unix(0, n)
-	}
-	return time.Time{}
-}
-
 // add folds sample, taken at now, into the average.
 func (e *ewma) add(now time.Time, sample time.Duration, alpha float64, halfLife time.Duration) {
 	if sample <= 0 {

@@ -58,8 +58,8 @@ func TestLatencyForgetsAfterQuietSpell(t *testing.T) {
 	if got := d.Latency(); got > 250*time.Millisecond {
 		t.Errorf("Latency after a quiet minute and one fast sample = %v, want < 250ms", got)
 	}
-	if !d.LatencyAt().Equal(later) {
-		t.Errorf("LatencyAt = %v, want %v", d.LatencyAt(), later)
+	if _, at := d.LatencyFor(false); at != later.UnixNano() {
+		t.Errorf("latency sampled at %v, want %v", time.Unix(0, at), later)
 	}
 }
 

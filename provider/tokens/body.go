@@ -12,27 +12,27 @@ import (
 // num_tokens_from_messages ("How to count tokens with tiktoken"), which
 // OpenAI checks against the API's usage.
 const (
-	// TokensPerMessage wraps every message: <|start|>{role}\n ... <|end|>.
-	TokensPerMessage = 3
-	// TokensPerName is added when a message has a name.
-	TokensPerName = 1
-	// ReplyPriming is <|start|>assistant<|message|>, added once per
+	// tokensPerMessage wraps every message: <|start|>{role}\n ... <|end|>.
+	tokensPerMessage = 3
+	// tokensPerName is added when a message has a name.
+	tokensPerName = 1
+	// replyPriming is <|start|>assistant<|message|>, added once per
 	// request.
-	ReplyPriming = 3
+	replyPriming = 3
 )
 
 // Estimates for content that is not text.
 const (
-	// ImageLowDetailTokens is what an image costs at detail "low", for
+	// imageLowDetailTokens is what an image costs at detail "low", for
 	// any size.
-	ImageLowDetailTokens = 85
-	// ImageTokens is the estimate for an image at detail "high", "auto"
+	imageLowDetailTokens = 85
+	// imageTokens is the estimate for an image at detail "high", "auto"
 	// or unspecified, whose size is not known without fetching or
 	// decoding it. OpenAI scales such an image to fit 2048x2048, then its
 	// shorter side to 768, and charges 85 plus 170 per 512-pixel tile;
 	// the most tiles any image can need is 2x4 (768x2048), so 1445 tokens
 	// is an upper bound for the GPT-4o and GPT-4.1 family.
-	ImageTokens = 85 + 170*8
+	imageTokens = 85 + 170*8
 	// AudioBase64BytesPerToken estimates input audio: about 10 tokens per
 	// second, with audio of at least 32 kbit/s (5.3 KB of base64 per
 	// second), so that the estimate errs high for common formats.
@@ -72,12 +72,12 @@ func (e *BodyError) Unwrap() error { return e.Err }
 // CountChatBody estimates the prompt tokens of a raw OpenAI request body for
 // model (when model is empty, the body's own "model" is used):
 //
-//   - chat completions ("messages"): per message, TokensPerMessage plus the
-//     tokens of the role, the name (plus TokensPerName), the text content
+//   - chat completions ("messages"): per message, tokensPerMessage plus the
+//     tokens of the role, the name (plus tokensPerName), the text content
 //     and text parts, tool calls' names and arguments, and other string
-//     fields; image parts ImageLowDetailTokens at detail "low", else
-//     ImageTokens; input_audio and file parts from their data's length;
-//     then ReplyPriming once;
+//     fields; image parts imageLowDetailTokens at detail "low", else
+//     imageTokens; input_audio and file parts from their data's length;
+//     then replyPriming once;
 //   - tools and (legacy) functions definitions, and a json_schema
 //     response format, counted as their compact JSON text;
 //   - Responses ("input" as a string or items, "instructions"): the same
@@ -151,7 +151,7 @@ func (c *counter) chat(top map[string]json.RawMessage) error {
 			return err
 		}
 	}
-	c.n += ReplyPriming
+	c.n += replyPriming
 	return c.definitions(top)
 }
 
@@ -204,7 +204,7 @@ func (c *counter) message(raw json.RawMessage, path func() string) error {
 	if err := unmarshal("", raw, &m); err != nil || m == nil {
 		return fieldError(path(), err, "want an object")
 	}
-	c.n += TokensPerMessage
+	c.n += tokensPerMessage
 	for k, v := range m {
 		switch k {
 		case "content":
@@ -216,7 +216,7 @@ func (c *counter) message(raw json.RawMessage, path func() string) error {
 			if err := unmarshal("", v, &s); err != nil {
 				return fieldError(path()+".name", err, "")
 			}
-			c.n += TokensPerName
+			c.n += tokensPerName
 			c.text(s)
 		case "tool_calls":
 			if err := c.toolCalls(v, func() string { return path() + ".tool_calls" }); err != nil {
@@ -251,7 +251,7 @@ func (c *counter) value(raw json.RawMessage) {
 }
 
 // toolCalls counts an assistant message's tool_calls: each call's function
-// name and arguments, with TokensPerMessage of framing.
+// name and arguments, with tokensPerMessage of framing.
 func (c *counter) toolCalls(raw json.RawMessage, path func() string) error {
 	if !present(raw) {
 		return nil
@@ -289,7 +289,7 @@ func (c *counter) call(raw json.RawMessage, path func() string) error {
 	if err := unmarshal("", raw, &fc); err != nil {
 		return fieldError(path(), err, "")
 	}
-	c.n += TokensPerMessage
+	c.n += tokensPerMessage
 	c.text(fc.Name)
 	c.text(fc.Arguments)
 	c.text(fc.Input)
@@ -366,9 +366,9 @@ func (c *counter) part(p *part, raw json.RawMessage, path func() string) error {
 			return fieldError(path()+".image_url", nil, "want an object or a URL string")
 		}
 		if strings.EqualFold(detail, "low") {
-			c.n += ImageLowDetailTokens
+			c.n += imageLowDetailTokens
 		} else {
-			c.n += ImageTokens
+			c.n += imageTokens
 		}
 	case "input_audio":
 		if p.InputAudio != nil {
@@ -401,7 +401,7 @@ func (c *counter) responses(top map[string]json.RawMessage) error {
 		if err := unmarshal("instructions", raw, &s); err != nil {
 			return err
 		}
-		c.n += TokensPerMessage
+		c.n += tokensPerMessage
 		c.text("system")
 		c.text(s)
 	}
@@ -413,7 +413,7 @@ func (c *counter) responses(top map[string]json.RawMessage) error {
 		if err := unmarshal("input", raw, &s); err != nil {
 			return err
 		}
-		c.n += TokensPerMessage
+		c.n += tokensPerMessage
 		c.text("user")
 		c.text(s)
 	case '[':
@@ -429,7 +429,7 @@ func (c *counter) responses(top map[string]json.RawMessage) error {
 	default:
 		return &BodyError{Field: "input", Err: errors.New("want a string or an array of items")}
 	}
-	c.n += ReplyPriming
+	c.n += replyPriming
 	return c.definitions(top)
 }
 
@@ -452,7 +452,7 @@ func (c *counter) item(raw json.RawMessage, path func() string) error {
 	case it.Type == "function_call" || it.Type == "custom_tool_call":
 		return c.call(raw, path)
 	case strings.HasSuffix(it.Type, "_output"): // function_call_output, custom_tool_call_output, ...
-		c.n += TokensPerMessage
+		c.n += tokensPerMessage
 		if kindOf(it.Output) == '[' {
 			return c.content(it.Output, func() string { return path() + ".output" })
 		}
@@ -464,7 +464,7 @@ func (c *counter) item(raw json.RawMessage, path func() string) error {
 	case it.Type == "item_reference":
 		// Refers to a stored item whose size the body does not show.
 	default:
-		c.n += TokensPerMessage
+		c.n += tokensPerMessage
 		c.json(raw)
 	}
 	return nil

@@ -113,7 +113,7 @@ func TestCountChatBodyCookbook(t *testing.T) {
 func TestCountChatBody(t *testing.T) {
 	enc := O200kBase
 	n := enc.Count
-	msg := func(role, text string) int { return TokensPerMessage + n(role) + n(text) }
+	msg := func(role, text string) int { return tokensPerMessage + n(role) + n(text) }
 	const tools = `[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}}}]`
 
 	tests := []struct {
@@ -124,13 +124,13 @@ func TestCountChatBody(t *testing.T) {
 		{
 			name: "single user message",
 			body: `{"messages":[{"role":"user","content":"hello world"}]}`,
-			want: TokensPerMessage + 1 + 2 + ReplyPriming, // 8
+			want: tokensPerMessage + 1 + 2 + replyPriming, // 8
 		},
 		{
 			name: "null content and text parts",
 			body: `{"messages":[{"role":"assistant","content":null},
 				{"role":"user","content":[{"type":"text","text":"hello world"},{"type":"text","text":"tiktoken is great!"}]}]}`,
-			want: msg("assistant", "") + msg("user", "hello world") + n("tiktoken is great!") + ReplyPriming,
+			want: msg("assistant", "") + msg("user", "hello world") + n("tiktoken is great!") + replyPriming,
 		},
 		{
 			name: "images: low detail and conservative default",
@@ -139,14 +139,14 @@ func TestCountChatBody(t *testing.T) {
 				{"type":"image_url","image_url":{"url":"https://example.com/a.png","detail":"low"}},
 				{"type":"image_url","image_url":{"url":"data:image/png;base64,AAAA"}},
 				{"type":"image_url","image_url":{"url":"https://example.com/b.png","detail":"high"}}]}]}`,
-			want: msg("user", "compare") + ImageLowDetailTokens + 2*ImageTokens + ReplyPriming,
+			want: msg("user", "compare") + imageLowDetailTokens + 2*imageTokens + replyPriming,
 		},
 		{
 			name: "audio and file parts from data length",
 			body: `{"messages":[{"role":"user","content":[
 				{"type":"input_audio","input_audio":{"data":"` + strings.Repeat("A", 1000) + `","format":"wav"}},
 				{"type":"file","file":{"file_data":"data:application/pdf;base64,` + strings.Repeat("B", 1171) + `","filename":"a.pdf"}}]}]}`,
-			want: msg("user", "") + 2 + (1200+FileBase64BytesPerToken-1)/FileBase64BytesPerToken + n("a.pdf") + ReplyPriming,
+			want: msg("user", "") + 2 + (1200+FileBase64BytesPerToken-1)/FileBase64BytesPerToken + n("a.pdf") + replyPriming,
 		},
 		{
 			name: "tool calls, tool results and tool definitions",
@@ -156,30 +156,30 @@ func TestCountChatBody(t *testing.T) {
 				{"role":"tool","tool_call_id":"call_1","content":"sunny"}],
 				"tools":` + tools + `}`,
 			want: msg("user", "weather in Paris?") +
-				msg("assistant", "") + TokensPerMessage + n("get_weather") + n(`{"city":"Paris"}`) +
+				msg("assistant", "") + tokensPerMessage + n("get_weather") + n(`{"city":"Paris"}`) +
 				msg("tool", "sunny") + n("call_1") +
-				ReplyPriming + n(tools),
+				replyPriming + n(tools),
 		},
 		{
 			name: "tool definitions are counted compact",
 			body: `{"messages":[{"role":"user","content":"hi"}], "tools": [ {"type": "function",
 				"function": {"name": "get_weather", "parameters": {"type": "object", "properties": {"city": {"type": "string"}}}}} ]}`,
-			want: msg("user", "hi") + ReplyPriming + n(tools),
+			want: msg("user", "hi") + replyPriming + n(tools),
 		},
 		{
 			name: "json schema response format",
 			body: `{"messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":{"type":"object"}}}}`,
-			want: msg("user", "hi") + ReplyPriming + n(`{"name":"x","schema":{"type":"object"}}`),
+			want: msg("user", "hi") + replyPriming + n(`{"name":"x","schema":{"type":"object"}}`),
 		},
 		{
 			name: "responses: string input and instructions",
 			body: `{"model":"gpt-5","instructions":"Be brief.","input":"hello world"}`,
-			want: msg("system", "Be brief.") + msg("user", "hello world") + ReplyPriming,
+			want: msg("system", "Be brief.") + msg("user", "hello world") + replyPriming,
 		},
 		{
 			name: "responses: instructions alone",
 			body: `{"instructions":"Be brief."}`,
-			want: msg("system", "Be brief.") + ReplyPriming,
+			want: msg("system", "Be brief.") + replyPriming,
 		},
 		{
 			name: "responses: items",
@@ -192,11 +192,11 @@ func TestCountChatBody(t *testing.T) {
 				{"type":"item_reference","id":"msg_1"}],
 				"tools":` + tools + `}`,
 			want: msg("user", "hello world") +
-				msg("user", "look") + ImageLowDetailTokens + 2 + n("f.pdf") +
-				TokensPerMessage + n("get_weather") + n("{}") +
-				TokensPerMessage + n("sunny") +
+				msg("user", "look") + imageLowDetailTokens + 2 + n("f.pdf") +
+				tokensPerMessage + n("get_weather") + n("{}") +
+				tokensPerMessage + n("sunny") +
 				n("thinking") +
-				ReplyPriming + n(tools),
+				replyPriming + n(tools),
 		},
 		{
 			name: "embeddings: string with an embedding model",
@@ -236,7 +236,7 @@ func TestCountChatBody(t *testing.T) {
 		{
 			name: "empty messages",
 			body: `{"messages":[]}`,
-			want: ReplyPriming,
+			want: replyPriming,
 		},
 	}
 	for _, tt := range tests {
