@@ -34,8 +34,8 @@ const HeaderCacheHit = "X-Switchyard-Cache-Hit"
 // (LiteLLM's: "no-cache", "no-store", "ttl", "s-maxage", "namespace",
 // "use-cache"; the object is removed from the body sent upstream) or with
 // [WithCache], [WithoutCache] and [WithCacheControl]; with p.OptIn only
-// the calls that ask use the cache. An answer from the
-// cache has Result.CacheHit (StreamResult.CacheHit) set, the header
+// the calls that ask use the cache. An answer from the cache has
+// Result.CacheHit (StreamResult.CacheHit) set, the header
 // X-Switchyard-Cache-Hit: true, no deployment and no attempts, and is
 // reported to Hooks.OnRequest with RequestInfo.CacheHit.
 //

@@ -12,12 +12,13 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// NewRedis returns a Cache in Redis through client (not closed by the
-// cache), shared by the replicas that use the same Redis and Config.Prefix:
-// one string per entry under Prefix + "resp:" + key, expiring with its TTL
-// on the server's clock (Redis evicts them; configure maxmemory-policy to
-// bound the total). Share the client of the shared state's store with
-// sharedstate.RedisStore.Client. It is safe for concurrent use.
+// NewRedis returns a Cache in Redis through client (non-nil, and not
+// closed by the cache), shared by the replicas that use the same Redis and
+// Config.Prefix: one string per entry under Prefix + "resp:" + key,
+// expiring with its TTL on the server's clock (Redis evicts them;
+// configure maxmemory-policy to bound the total). Share the client of the
+// shared state's store with sharedstate.RedisStore.Client. It is safe for
+// concurrent use.
 func NewRedis(client redis.UniversalClient, cfg Config) Cache {
 	return &redisCache{cfg: cfg.withDefaults(), client: client}
 }

@@ -185,9 +185,9 @@ func NewRedisStore(cfg RedisConfig) (*RedisStore, error) {
 	return &RedisStore{client: redis.NewUniversalClient(o), owned: true, prefix: cfg.prefix()}, nil
 }
 
-// NewRedisStoreFromClient wraps an existing client (your own options, or
-// one shared with a response cache); Close does not close it. An empty
-// prefix means "switchyard:".
+// NewRedisStoreFromClient wraps an existing, non-nil client (your own
+// options, or one shared with a response cache); Close does not close it.
+// An empty prefix means "switchyard:".
 func NewRedisStoreFromClient(c redis.UniversalClient, prefix string) *RedisStore {
 	return &RedisStore{client: c, prefix: RedisConfig{Prefix: prefix}.prefix()}
 }
