@@ -50,8 +50,9 @@ func WithSharedState(store sharedstate.Store, cfg sharedstate.Config) Option {
 
 // SharedState returns the Syncer through which the router shares state, nil
 // when none is configured. Use it to read shared usage and in-flight counts,
-// to check Healthy, or to Flush by hand when the Syncer's background loop
-// is off (a zero sharedstate.Config.Interval).
+// to check Err (nil while the store answers), or to Flush by hand when the
+// Syncer's background loop is off (sharedstate.Config.Interval set to
+// new(time.Duration(0))).
 func (r *Router) SharedState() *sharedstate.Syncer {
 	if r.shared == nil {
 		return nil

@@ -38,8 +38,8 @@ func (s *Syncer) run() {
 
 // Flush pushes local state to the Store and refreshes shared state now,
 // waiting at most max(Timeout, Interval). The background loop calls it
-// every interval; call it directly when the loop is off (a zero
-// Config.Interval).
+// every interval; call it directly when the loop is off (Config.Interval
+// explicitly zero).
 func (s *Syncer) Flush(ctx context.Context) error {
 	if s.closed.Load() {
 		return ErrClosed
