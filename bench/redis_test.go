@@ -13,8 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard-go/switchyard/cache"
-	"github.com/switchyard-go/switchyard/ratelimit"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 )
 
 // redisURL is the Redis the Redis benchmarks use: REDIS_URL, else the
@@ -28,12 +27,12 @@ func redisURL() string {
 
 // newRedisStore connects to Redis under a fresh key prefix, or skips the
 // benchmark when no Redis answers.
-func newRedisStore(b *testing.B, prefix string) *cache.RedisStore {
+func newRedisStore(b *testing.B, prefix string) *sharedstate.RedisStore {
 	b.Helper()
-	s, err := cache.NewRedis(cache.RedisConfig{URL: redisURL(), Prefix: prefix, Timeout: time.Second})
+	s, err := sharedstate.NewRedisStore(sharedstate.RedisConfig{URL: redisURL(), Prefix: prefix, Timeout: time.Second})
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err = s.Ping(ctx)
+		err = s.Client().Ping(ctx).Err()
 		cancel()
 		if err != nil {
 			_ = s.Close()
@@ -55,43 +54,23 @@ func randomPrefix() string {
 // countingStore counts the calls made to a Store: each is one round trip
 // (Sync pipelines all of its operations into one).
 type countingStore struct {
-	cache.Store
+	sharedstate.Store
 	calls atomic.Int64
 }
 
-func (s *countingStore) TryReserve(ctx context.Context, id string, w cache.Window, reqs, tokens, rpm, tpm int64) (bool, cache.Usage, error) {
-	s.calls.Add(1)
-	return s.Store.TryReserve(ctx, id, w, reqs, tokens, rpm, tpm)
-}
-
-func (s *countingStore) Lease(ctx context.Context, id string, w cache.Window, want, least cache.Usage, lim cache.Limits) (cache.Usage, cache.Usage, error) {
+func (s *countingStore) Lease(ctx context.Context, id string, w sharedstate.Window, want, least sharedstate.Usage, lim sharedstate.Limits) (sharedstate.Usage, sharedstate.Usage, error) {
 	s.calls.Add(1)
 	return s.Store.Lease(ctx, id, w, want, least, lim)
 }
 
-func (s *countingStore) IncrUsage(ctx context.Context, id string, w cache.Window, reqs, tokens int64) (cache.Usage, error) {
-	s.calls.Add(1)
-	return s.Store.IncrUsage(ctx, id, w, reqs, tokens)
-}
-
-func (s *countingStore) SetSnapshot(ctx context.Context, id string, snap ratelimit.Snapshot) (ratelimit.Snapshot, error) {
-	s.calls.Add(1)
-	return s.Store.SetSnapshot(ctx, id, snap)
-}
-
-func (s *countingStore) SetCooldown(ctx context.Context, id string, now time.Time, c cache.Cooldown) (cache.Cooldown, error) {
-	s.calls.Add(1)
-	return s.Store.SetCooldown(ctx, id, now, c)
-}
-
-func (s *countingStore) Sync(ctx context.Context, w cache.Window, ops []cache.SyncOp) error {
+func (s *countingStore) Sync(ctx context.Context, w sharedstate.Window, ops []sharedstate.SyncOp) error {
 	s.calls.Add(1)
 	return s.Store.Sync(ctx, w, ops)
 }
 
-var syncModes = []cache.SyncMode{cache.SyncEveryRequest, cache.SyncBatched}
+var syncModes = []sharedstate.SyncMode{sharedstate.SyncEveryRequest, sharedstate.SyncBatched}
 
-// BenchmarkRedis measures the cache.Syncer that shares router state on a
+// BenchmarkRedis measures the sharedstate.Syncer that shares router state on a
 // real Redis (REDIS_URL, default redis://127.0.0.1:6379/0; skipped when none
 // answers), on its own, called as the router calls it: one Reserve before
 // each upstream call and one Done after it. BenchmarkSharedRouter measures
@@ -100,7 +79,7 @@ var syncModes = []cache.SyncMode{cache.SyncEveryRequest, cache.SyncBatched}
 //   - reserve/<mode>: one replica, a limit never reached. ns/op is the
 //     latency a request gains (p50_us, p99_us per request); rt/req the
 //     Store round trips per request, background sync included. "local" is
-//     a Syncer over an in-process MemoryStore, for reference.
+//     a Syncer over an in-process memory store, for reference.
 //   - shared_limit/<mode>: four replicas (four Syncers, each with its own
 //     Redis connection pool) share one deployment's limit of 600 requests
 //     per minute and together offer 1,200 requests at once within one
@@ -111,19 +90,19 @@ func BenchmarkRedis(b *testing.B) {
 	quietLog := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
 	b.Run("reserve/local", func(b *testing.B) {
-		benchReserve(b, cache.NewSyncer(nil, cache.WithLogger(quietLog)), nil)
+		benchReserve(b, sharedstate.NewSyncer(nil, sharedstate.Config{Logger: quietLog}), nil)
 	})
 	for _, mode := range syncModes {
 		b.Run("reserve/"+mode.String(), func(b *testing.B) {
 			store := &countingStore{Store: newRedisStore(b, randomPrefix())}
 			var incidents atomic.Int64
-			s := cache.NewSyncer(store, cache.WithMode(mode), cache.WithLogger(quietLog),
-				cache.WithOnError(func(err error) {
+			s := sharedstate.NewSyncer(store, sharedstate.Config{Mode: mode, Logger: quietLog,
+				OnError: func(err error) {
 					if err != nil {
 						incidents.Add(1)
 						b.Logf("store incident: %v", err)
 					}
-				}))
+				}})
 			benchReserve(b, s, store)
 			// An incident (a Store call slower than the Syncer's 50 ms
 			// timeout, on a loaded machine) means some requests were
@@ -140,19 +119,19 @@ func BenchmarkRedis(b *testing.B) {
 			at := simStart.Truncate(time.Minute).Add(time.Second)
 			var (
 				stores    []*countingStore
-				syncers   []*cache.Syncer
+				syncers   []*sharedstate.Syncer
 				incidents atomic.Int64
 			)
 			for i := range replicas {
 				st := &countingStore{Store: newRedisStore(b, prefix)}
 				stores = append(stores, st)
-				syncers = append(syncers, cache.NewSyncer(st, cache.WithMode(mode), cache.WithLogger(quietLog),
-					cache.WithClock(func() time.Time { return at }), cache.WithReplicaID("r"+strconv.Itoa(i)),
-					cache.WithOnError(func(err error) {
+				syncers = append(syncers, sharedstate.NewSyncer(st, sharedstate.Config{Mode: mode, Logger: quietLog,
+					Now: func() time.Time { return at }, ReplicaID: "r" + strconv.Itoa(i),
+					OnError: func(err error) {
 						if err != nil {
 							incidents.Add(1)
 						}
-					})))
+					}}))
 			}
 			defer func() {
 				for _, s := range syncers {
@@ -173,8 +152,8 @@ func BenchmarkRedis(b *testing.B) {
 				for _, s := range syncers {
 					wg.Go(func() {
 						for range offered / replicas {
-							res, err := s.Reserve(ctx, id, 100, cache.Limits{RPM: limit})
-							var le *cache.LimitError
+							res, err := s.Reserve(ctx, id, 100, sharedstate.Limits{RPM: limit})
+							var le *sharedstate.LimitError
 							switch {
 							case err == nil:
 								ok.Add(1)
@@ -209,11 +188,11 @@ func BenchmarkRedis(b *testing.B) {
 
 // benchReserve times Reserve+Done on s; store counts round trips (nil for
 // none).
-func benchReserve(b *testing.B, s *cache.Syncer, store *countingStore) {
+func benchReserve(b *testing.B, s *sharedstate.Syncer, store *countingStore) {
 	b.Helper()
 	defer s.Close()
 	ctx := context.Background()
-	lim := cache.Limits{RPM: 1 << 40, TPM: 1 << 50}
+	lim := sharedstate.Limits{RPM: 1 << 40, TPM: 1 << 50}
 	lat := make([]time.Duration, 0, 4096)
 	var before int64
 	if store != nil {

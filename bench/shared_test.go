@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
 	"github.com/switchyard-go/switchyard/router"
 )
 
 // noSharing stands for "no shared state" among the sync modes.
-const noSharing cache.SyncMode = 255
+const noSharing sharedstate.SyncMode = 255
 
 // errNoWait makes a router fail a call instead of waiting for a deployment
 // to free up.
@@ -62,7 +62,7 @@ func BenchmarkSharedRouter(b *testing.B) {
 			store := &countingStore{Store: newRedisStore(b, randomPrefix())}
 			var incidents atomic.Int64
 			r, err := router.New(router.Config{Deployments: limited(3, 1<<30)}, factory, quiet(),
-				router.WithSharedState(store, cache.WithMode(mode)),
+				router.WithSharedState(store, sharedstate.Config{Mode: mode}),
 				router.WithHooks(router.Hooks{OnSharedState: func(e router.SharedStateEvent) {
 					if e.Err != nil {
 						incidents.Add(1)
@@ -76,7 +76,7 @@ func BenchmarkSharedRouter(b *testing.B) {
 			b.ReportMetric(float64(incidents.Load()), "incidents")
 		})
 	}
-	for _, mode := range append([]cache.SyncMode{noSharing}, syncModes...) {
+	for _, mode := range append([]sharedstate.SyncMode{noSharing}, syncModes...) {
 		name := "limit/none"
 		if mode != noSharing {
 			name = "limit/" + mode.String()
@@ -103,7 +103,7 @@ func BenchmarkSharedRouter(b *testing.B) {
 							}
 						}})}
 					if mode != noSharing {
-						opts = append(opts, router.WithSharedState(st, cache.WithMode(mode)))
+						opts = append(opts, router.WithSharedState(st, sharedstate.Config{Mode: mode}))
 					}
 					r, err := router.New(router.Config{Deployments: limited(1, limit)}, opts...)
 					if err != nil {

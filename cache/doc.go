@@ -1,64 +1,12 @@
-// Package cache holds the router state that replicas of a service share
-// (per-deployment usage counters, the newest rate-limit snapshot of each
-// deployment, cooldowns, in-flight counts), in memory by default or in
-// Redis, and caches complete responses.
+// Package cache points at the two packages in which a Switchyard router
+// keeps state beyond one call, in memory or in Redis shared by replicas; it
+// has no API of its own:
 //
-// # Shared router state
-//
-// A [Store] is the shared truth: [MemoryStore] (zero configuration, one
-// process) or [RedisStore] (every replica pointed at the same Redis,
-// standalone, Cluster or Sentinel). Keys are namespaced by a prefix (default
-// "switchyard:") and by deployment id, never by an API key, and every key
-// carries a TTL so nothing accumulates.
-//
-// Usage is counted in windows (one minute by default) with the sliding
-// window approximation: the estimate at time t is the count of the current
-// fixed window plus the previous window's count weighted by the part of the
-// previous window still inside the trailing minute. Unlike LiteLLM's fixed
-// calendar-minute counters it does not let a burst of 2N through around a
-// minute boundary, and the count of any fixed window never exceeds the limit.
-//
-// A [Syncer] sits between the router and the Store and keeps the hot path
-// cheap: in [SyncEveryRequest] mode each reservation is one atomic Lua call
-// (exact across replicas, one round trip); in [SyncBatched] mode replicas
-// lease small slices of each limit from the Store and serve from the lease
-// locally, while snapshots, cooldowns, token corrections and in-flight
-// counts are pushed and shared state refreshed in the background every
-// interval (100 ms by default). When the Store is down, slow or flapping,
-// no call waits longer than a short timeout (50 ms by default): the Syncer
-// falls back to local state, reports the incident once, and resumes sharing
-// when the Store answers again.
-//
-// go-redis logs each failed dial through its own package-level logger; route
-// or silence it with redis.SetLogger if an outage's log lines matter. The
-// Syncer itself logs through log/slog, once when an incident starts and
-// once when it ends.
-//
-// # Wiring into a router
-//
-// router.WithSharedState(store, opts...) does all of the following for a
-// Switchyard router, and router.WithResponseCache(c) wires the response
-// cache. By hand, for another router:
-//
-//	sy := cache.NewSyncer(store, // nil: memory
-//		cache.WithOnCooldown(func(id string, c cache.Cooldown) { byID[id].SetCooldown(c.Until, c.Reason) }))
-//	defer sy.Close()
-//
-//	// per attempt, after the pick and before Deployment.Begin:
-//	res, err := sy.Reserve(ctx, d.ID(), estTokens, cache.Limits{RPM: rpm, TPM: tpm})
-//	// *LimitError: the deployment is full across replicas, pick another
-//	// after the upstream call (or res.Cancel() if it was never sent):
-//	res.Done(actualTokens)
-//	if s := d.Snapshot(); s != nil { sy.ObserveSnapshot(d.ID(), *s) }
-//	if u := d.CooldownUntil(); u.After(now) { sy.SetCooldown(d.ID(), u, reason) }
-//
-// # Response cache
-//
-// [ResponseCache] caches complete (non-streaming) responses by an exact-match
-// [Key] of the normalised request: [MemoryResponseCache] (a bounded LRU with
-// per-entry TTL) or [RedisResponseCache]. [Replay] turns a cached chat
-// completion into a stream of chat.completion.chunk events, so streaming
-// requests can be answered from the cache too. [SplitControl] reads the
-// per-request "cache" object (LiteLLM's no-cache, no-store, ttl, s-maxage,
-// namespace) and removes it from the body sent upstream.
+//   - [github.com/switchyard-go/switchyard/cache/sharedstate] shares each
+//     deployment's usage, rate-limit snapshot, cooldown and in-flight count
+//     between the replicas of a service (in memory or Redis), so that rpm
+//     and tpm limits hold across them: router.WithSharedState.
+//   - [github.com/switchyard-go/switchyard/cache/respcache] caches complete
+//     responses (in memory or Redis) and replays a cached chat answer as a
+//     stream: router.WithResponseCache.
 package cache

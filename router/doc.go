@@ -125,7 +125,7 @@
 //
 // By default each router keeps its deployments' state in its own memory.
 // Replicas of a service that share API keys share that state with
-// [WithSharedState] and a cache.RedisStore (package cache): rpm and tpm
+// [WithSharedState] and a sharedstate.RedisStore (cache/sharedstate): rpm and tpm
 // limits then hold across all replicas together (in the default batched
 // mode most calls make no Redis round trip: a replica spends small leases
 // of each limit locally), and cooldowns and rate-limit headers seen by one
@@ -138,7 +138,7 @@
 // # Response cache
 //
 // [WithResponseCache] answers repeated chat, completions and embeddings
-// requests from a cache.ResponseCache (in memory, or Redis shared by the
+// requests from a respcache.Cache (cache/respcache: in memory, or Redis shared by the
 // replicas), keyed by model group and the normalised request; a streaming
 // chat request can be answered by replaying a cached answer. Calls control
 // it with LiteLLM's "cache" object in the body or with [WithCache],

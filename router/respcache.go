@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/cache/respcache"
 	"github.com/switchyard-go/switchyard/provider"
 )
 
@@ -20,18 +20,22 @@ import (
 const HeaderCacheHit = "X-Switchyard-Cache-Hit"
 
 // WithResponseCache answers repeated requests from c instead of calling a
-// deployment: exact-match caching of complete (non-streaming) chat,
-// completions and embeddings answers, keyed by the model group and the
-// normalised request (see cache.Prepare: field order, whitespace, number
-// forms, "stream", "user" and "metadata" do not matter). A streaming chat
-// request is answered from the cache too, as a replayed stream of chunks
-// (cache.Replay); streamed answers are not stored.
+// deployment: exact-match caching of complete (non-streaming) answers of
+// the endpoints p names (chat, completions and embeddings by default),
+// keyed by the model group and the normalised request (see
+// respcache.Prepare: field order, whitespace, number forms, "stream",
+// "user" and "metadata" do not matter). A streaming chat request is
+// answered from the cache too, as a replayed stream of chunks
+// (respcache.Replay); streamed answers are not stored. The router gives
+// the cache its clock: entries are stored at, and looked up at, the
+// router's now.
 //
 // Each call may say what it wants, in its body's "cache" object
 // (LiteLLM's: "no-cache", "no-store", "ttl", "s-maxage", "namespace",
 // "use-cache"; the object is removed from the body sent upstream) or with
-// [WithCache], [WithoutCache] and [WithCacheControl]. An answer from the
-// cache has Result.CacheHit (StreamResult.CacheHit) set, the header
+// [WithCache], [WithoutCache] and [WithCacheControl]; with p.OptIn only
+// the calls that ask use the cache. An answer from the cache has
+// Result.CacheHit (StreamResult.CacheHit) set, the header
 // X-Switchyard-Cache-Hit: true, no deployment and no attempts, and is
 // reported to Hooks.OnRequest with RequestInfo.CacheHit.
 //
@@ -39,60 +43,24 @@ const HeaderCacheHit = "X-Switchyard-Cache-Hit"
 // incident is logged and reported to Hooks.OnSharedState once. Without this
 // option (the default) nothing is cached and no call does any of this
 // work. c must be safe for concurrent use; a nil c turns caching off.
-func WithResponseCache(c cache.ResponseCache, opts ...ResponseCacheOption) Option {
+func WithResponseCache(c respcache.Cache, p respcache.Policy) Option {
 	return func(r *Router) {
 		if c == nil {
 			r.rc = nil
 			return
 		}
-		rc := &respCache{c: c, endpoints: []provider.Endpoint{
-			provider.EndpointChat, provider.EndpointCompletions, provider.EndpointEmbeddings,
-		}}
-		for _, o := range opts {
-			if o != nil {
-				o(rc)
-			}
+		rc := &respCache{c: c, ttl: max(p.TTL, 0), optIn: p.OptIn, chunkRunes: max(p.ReplayChunkRunes, 0),
+			endpoints: slices.Clone(p.Endpoints)}
+		if len(rc.endpoints) == 0 {
+			rc.endpoints = []provider.Endpoint{provider.EndpointChat, provider.EndpointCompletions, provider.EndpointEmbeddings}
 		}
 		r.rc = rc
 	}
 }
 
-// A ResponseCacheOption configures WithResponseCache.
-type ResponseCacheOption func(*respCache)
-
-// CacheTTL sets how long an answer is kept when the call does not say
-// ("ttl"); zero (the default) leaves it to the cache (cache.WithTTL, ten
-// minutes by default).
-func CacheTTL(d time.Duration) ResponseCacheOption {
-	return func(rc *respCache) { rc.ttl = max(d, 0) }
-}
-
-// CacheEndpoints sets the endpoints whose answers are cached; the default
-// is chat, completions and embeddings. Only complete JSON answers can be
-// cached, so responses and transcriptions are best left out.
-func CacheEndpoints(eps ...provider.Endpoint) ResponseCacheOption {
-	eps = slices.Clone(eps)
-	return func(rc *respCache) { rc.endpoints = eps }
-}
-
-// CacheOptIn caches only the calls that ask for it, with [WithCache],
-// [WithCacheControl] or "cache": {"use-cache": true} in the body
-// (LiteLLM's mode "default_off"). By default every call of a cached
-// endpoint uses the cache unless it opts out.
-func CacheOptIn() ResponseCacheOption {
-	return func(rc *respCache) { rc.optIn = true }
-}
-
-// CacheReplayChunks splits a replayed message's content into chunks of at
-// most n characters, so that a streaming client sees several deltas; zero
-// (the default) sends each message's content in one chunk.
-func CacheReplayChunks(n int) ResponseCacheOption {
-	return func(rc *respCache) { rc.chunkRunes = max(n, 0) }
-}
-
 // WithCache asks for the response cache for this call, when the router
-// caches only the calls that opt in ([CacheOptIn]); otherwise it changes
-// nothing.
+// caches only the calls that opt in (respcache.Policy.OptIn); otherwise it
+// changes nothing.
 func WithCache() CallOption {
 	return func(o *callOptions) { o.cache.use = 1 }
 }
@@ -106,15 +74,15 @@ func WithoutCache() CallOption {
 // WithCacheControl sets this call's cache directives. They win over those
 // of the body's "cache" object: NoCache and NoStore add to them, and a
 // non-zero TTL, MaxAge or Namespace replaces theirs. Giving directives
-// opts the call in (see [CacheOptIn]).
-func WithCacheControl(ctl cache.Control) CallOption {
+// opts the call in (see respcache.Policy.OptIn).
+func WithCacheControl(ctl respcache.Control) CallOption {
 	return func(o *callOptions) { o.cache.ctl = &ctl }
 }
 
 // respCache is the router's response cache and its settings.
 type respCache struct {
 	// immutable after New
-	c          cache.ResponseCache
+	c          respcache.Cache
 	ttl        time.Duration
 	endpoints  []provider.Endpoint
 	optIn      bool
@@ -126,14 +94,14 @@ type respCache struct {
 // cacheCall is what a call's options say about the response cache.
 type cacheCall struct {
 	use int8 // 1: WithCache, -1: WithoutCache
-	ctl *cache.Control
+	ctl *respcache.Control
 }
 
 // cacheLookup is one call's use of the response cache.
 type cacheLookup struct {
 	req         *provider.Request // to send upstream: without the "cache" object
 	key, group  string
-	ctl         cache.Control
+	ctl         respcache.Control
 	read, write bool
 }
 
@@ -150,9 +118,9 @@ func (r *Router) cachePrepare(req *provider.Request, opts []CallOption) (lk cach
 	if g == nil {
 		return lk, false, nil
 	}
-	p, err := cache.Prepare(g.name, req.Endpoint.String(), req.Body)
+	p, err := respcache.Prepare(g.name, req.Endpoint.String(), req.Body)
 	if err != nil {
-		var ce *cache.ControlError
+		var ce *respcache.ControlError
 		if errors.As(err, &ce) {
 			return lk, false, err
 		}
@@ -223,7 +191,7 @@ func (r *Router) doCached(ctx context.Context, req *provider.Request, opts []Cal
 		if ttl <= 0 {
 			ttl = r.rc.ttl
 		}
-		r.cacheHealth(ctx, r.rc.c.Set(ctx, lk.key, cache.NewEntry(res.Response, r.clock.Now()), ttl))
+		r.cacheHealth(ctx, r.rc.c.Set(ctx, lk.key, respcache.NewEntry(res.Response, r.clock.Now()), ttl))
 	}
 	return res, err
 }
@@ -244,7 +212,7 @@ func (r *Router) streamCached(ctx context.Context, req *provider.Request, opts [
 	if lk.read && req.Endpoint == provider.EndpointChat {
 		start := r.clock.Now()
 		if e := r.cacheGet(ctx, &lk); e != nil {
-			s, err := cache.Replay(e, cache.ReplayOptions{IncludeUsage: includeUsage(lk.req.Body), ChunkRunes: r.rc.chunkRunes})
+			s, err := respcache.Replay(e, respcache.ReplayOptions{IncludeUsage: includeUsage(lk.req.Body), ChunkRunes: r.rc.chunkRunes})
 			if err == nil {
 				return r.replay(ctx, req, &lk, s, start), nil
 			}
@@ -254,10 +222,11 @@ func (r *Router) streamCached(ctx context.Context, req *provider.Request, opts [
 }
 
 // cacheGet returns a fresh entry for the call, nil on a miss.
-func (r *Router) cacheGet(ctx context.Context, lk *cacheLookup) *cache.Entry {
-	e, hit, err := r.rc.c.Get(ctx, lk.key)
+func (r *Router) cacheGet(ctx context.Context, lk *cacheLookup) *respcache.Entry {
+	now := r.clock.Now()
+	e, hit, err := r.rc.c.Get(ctx, lk.key, now)
 	r.cacheHealth(ctx, err)
-	if err != nil || !hit || e == nil || !lk.ctl.Fresh(e.StoredAt, r.clock.Now()) {
+	if err != nil || !hit || e == nil || !lk.ctl.Fresh(e.StoredAt, now) {
 		return nil
 	}
 	return e
@@ -285,7 +254,7 @@ func (r *Router) cacheHealth(ctx context.Context, err error) {
 
 // cacheHeader returns the header of an answer from the cache: the entry's,
 // with the router's.
-func cacheHeader(e *cache.Entry, group string, stream bool) http.Header {
+func cacheHeader(e *respcache.Entry, group string, stream bool) http.Header {
 	h := make(http.Header, len(e.Header)+3)
 	for k, v := range e.Header {
 		h[k] = slices.Clone(v)
@@ -299,7 +268,7 @@ func cacheHeader(e *cache.Entry, group string, stream bool) http.Header {
 }
 
 // cacheHit makes the Result of an answer from the cache and reports it.
-func (r *Router) cacheHit(ctx context.Context, req *provider.Request, lk *cacheLookup, e *cache.Entry, start time.Time) *Result {
+func (r *Router) cacheHit(ctx context.Context, req *provider.Request, lk *cacheLookup, e *respcache.Entry, start time.Time) *Result {
 	resp := &provider.Response{StatusCode: http.StatusOK, Header: e.Header.Clone(), Body: bytes.Clone(e.Body), Usage: bodyUsage(e.Body)}
 	res := &Result{Response: resp, Header: cacheHeader(e, lk.group, false), ModelGroup: lk.group, CacheHit: true}
 	if h := r.hooks.OnRequest; h != nil {
@@ -315,7 +284,7 @@ func (r *Router) cacheHit(ctx context.Context, req *provider.Request, lk *cacheL
 // It has no deployment and no attempt; finish reports it to OnRequest.
 func (r *Router) replay(ctx context.Context, req *provider.Request, lk *cacheLookup, s provider.Stream, start time.Time) *StreamResult {
 	st := &streamState{r: r, ctx: ctx, inner: s, model: req.Model, cacheGroup: lk.group, endpoint: req.Endpoint, reqStart: start}
-	return &StreamResult{ModelGroup: lk.group, CacheHit: true, st: st, header: cacheHeader(&cache.Entry{Header: s.Header()}, lk.group, true)}
+	return &StreamResult{ModelGroup: lk.group, CacheHit: true, st: st, header: cacheHeader(&respcache.Entry{Header: s.Header()}, lk.group, true)}
 }
 
 // finishCached ends a stream replayed from the cache.

@@ -13,7 +13,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/cache/respcache"
 	"github.com/switchyard-go/switchyard/provider"
 )
 
@@ -56,14 +56,13 @@ func (l *hookLog) events() []SharedStateEvent {
 }
 
 // cacheHarness is a router over one fake deployment "a" in group "g"
-// (alias "alias") with a memory response cache on the harness clock.
-func cacheHarness(t *testing.T, log *hookLog, opts ...ResponseCacheOption) *harness {
+// (alias "alias") with a memory response cache; the router gives it the
+// harness clock.
+func cacheHarness(t *testing.T, log *hookLog, p respcache.Policy) *harness {
 	t.Helper()
-	clock := newClock()
-	rc := cache.NewMemoryResponseCache(cache.WithResponseClock(clock.Now), cache.WithTTL(time.Minute))
+	rc := respcache.NewMemory(respcache.Config{TTL: time.Minute})
 	h := newHarness(t, Config{Deployments: grp("g", "a"), Aliases: map[string]string{"alias": "g"}},
-		WithClock(clock), WithResponseCache(rc, opts...), WithHooks(log.hooks()))
-	h.clock = clock
+		WithResponseCache(rc, p), WithHooks(log.hooks()))
 	h.client("a").setScript(step{body: completionBody, usage: provider.Usage{PromptTokens: 5, CompletionTokens: 2, TotalTokens: 7}})
 	return h
 }
@@ -75,7 +74,7 @@ func body(model, extra string) *provider.Request {
 
 func TestResponseCacheHit(t *testing.T) {
 	log := &hookLog{}
-	h := cacheHarness(t, log)
+	h := cacheHarness(t, log, respcache.Policy{})
 	ctx := t.Context()
 	first, err := h.r.Do(ctx, body("g", ""))
 	if err != nil {
@@ -119,8 +118,8 @@ func TestResponseCacheHit(t *testing.T) {
 
 func TestResponseCacheControl(t *testing.T) {
 	for _, tt := range []struct {
-		name string
-		opts []ResponseCacheOption
+		name   string
+		policy respcache.Policy
 		// first and second are the bodies' extra fields and call options;
 		// advance is the time between them.
 		first, second         string
@@ -134,29 +133,29 @@ func TestResponseCacheControl(t *testing.T) {
 		{name: "no-store stores nothing", first: `,"cache":{"no-store":true}`},
 		{name: "WithoutCache on the first call", firstOpts: []CallOption{WithoutCache()}},
 		{name: "WithoutCache on the second call", secondOpts: []CallOption{WithoutCache()}},
-		{name: "WithCacheControl NoCache", secondOpts: []CallOption{WithCacheControl(cache.Control{NoCache: true})}},
+		{name: "WithCacheControl NoCache", secondOpts: []CallOption{WithCacheControl(respcache.Control{NoCache: true})}},
 		{name: "ttl from the body", first: `,"cache":{"ttl":10}`, advance: 11 * time.Second},
-		{name: "ttl from the option", firstOpts: []CallOption{WithCacheControl(cache.Control{TTL: 10 * time.Second})}, advance: 11 * time.Second},
-		{name: "router ttl", opts: []ResponseCacheOption{CacheTTL(10 * time.Second)}, advance: 11 * time.Second},
+		{name: "ttl from the option", firstOpts: []CallOption{WithCacheControl(respcache.Control{TTL: 10 * time.Second})}, advance: 11 * time.Second},
+		{name: "router ttl", policy: respcache.Policy{TTL: 10 * time.Second}, advance: 11 * time.Second},
 		{name: "within the ttl", first: `,"cache":{"ttl":10}`, advance: 9 * time.Second, wantHit: true},
 		{name: "cache ttl (one minute)", advance: time.Minute},
 		{name: "s-maxage too old", second: `,"cache":{"s-maxage":5}`, advance: 6 * time.Second},
 		{name: "s-maxage fresh enough", second: `,"cache":{"s-maxage":5}`, advance: 4 * time.Second, wantHit: true},
 		{name: "namespaces apart", first: `,"cache":{"namespace":"a"}`, second: `,"cache":{"namespace":"b"}`},
 		{name: "same namespace", first: `,"cache":{"namespace":"a"}`, second: `,"cache":{"namespace":"a"}`, wantHit: true},
-		{name: "option namespace", firstOpts: []CallOption{WithCacheControl(cache.Control{Namespace: "a"})}},
+		{name: "option namespace", firstOpts: []CallOption{WithCacheControl(respcache.Control{Namespace: "a"})}},
 		{name: "different question", second: `,"temperature":0.5`},
-		{name: "opt-in: plain calls not cached", opts: []ResponseCacheOption{CacheOptIn()}},
-		{name: "opt-in: WithCache", opts: []ResponseCacheOption{CacheOptIn()},
+		{name: "opt-in: plain calls not cached", policy: respcache.Policy{OptIn: true}},
+		{name: "opt-in: WithCache", policy: respcache.Policy{OptIn: true},
 			firstOpts: []CallOption{WithCache()}, secondOpts: []CallOption{WithCache()}, wantHit: true},
-		{name: "opt-in: use-cache in the body", opts: []ResponseCacheOption{CacheOptIn()},
+		{name: "opt-in: use-cache in the body", policy: respcache.Policy{OptIn: true},
 			first: `,"cache":{"use-cache":true}`, second: `,"cache":{"use-cache":true}`, wantHit: true},
-		{name: "opt-in: only the second asks", opts: []ResponseCacheOption{CacheOptIn()}, secondOpts: []CallOption{WithCache()}},
-		{name: "endpoint not cached", opts: []ResponseCacheOption{CacheEndpoints(provider.EndpointEmbeddings)}},
+		{name: "opt-in: only the second asks", policy: respcache.Policy{OptIn: true}, secondOpts: []CallOption{WithCache()}},
+		{name: "endpoint not cached", policy: respcache.Policy{Endpoints: []provider.Endpoint{provider.EndpointEmbeddings}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			log := &hookLog{}
-			h := cacheHarness(t, log, tt.opts...)
+			h := cacheHarness(t, log, tt.policy)
 			if _, err := h.r.Do(t.Context(), body("g", tt.first), tt.firstOpts...); err != nil {
 				t.Fatal(err)
 			}
@@ -184,13 +183,13 @@ func TestResponseCacheControl(t *testing.T) {
 
 func TestResponseCacheBadControl(t *testing.T) {
 	log := &hookLog{}
-	h := cacheHarness(t, log)
+	h := cacheHarness(t, log, respcache.Policy{})
 	_, err := h.r.Do(t.Context(), body("g", `,"cache":{"ttl":"soon"}`))
 	var pe *provider.Error
 	if !errors.As(err, &pe) || pe.Class != provider.ClassBadRequest || pe.StatusCode != 400 {
 		t.Fatalf("err %v, want a bad request", err)
 	}
-	var ce *cache.ControlError
+	var ce *respcache.ControlError
 	if !errors.As(err, &ce) || ce.Field != "ttl" {
 		t.Errorf("err %v does not name the field", err)
 	}
@@ -204,7 +203,7 @@ func TestResponseCacheBadControl(t *testing.T) {
 
 func TestResponseCacheOtherBodies(t *testing.T) {
 	log := &hookLog{}
-	h := cacheHarness(t, log)
+	h := cacheHarness(t, log, respcache.Policy{})
 	for range 2 {
 		// Not a JSON object: the caller's mistake, never sent nor cached.
 		_, err := h.r.Do(t.Context(), &provider.Request{Endpoint: provider.EndpointChat, Model: "g", Body: []byte(`[1]`)})
@@ -232,7 +231,7 @@ func TestResponseCacheOtherBodies(t *testing.T) {
 
 func TestResponseCacheStreamReplay(t *testing.T) {
 	log := &hookLog{}
-	h := cacheHarness(t, log, CacheReplayChunks(5))
+	h := cacheHarness(t, log, respcache.Policy{ReplayChunkRunes: 5})
 	ctx := t.Context()
 	// A miss streams from the deployment, and stores nothing.
 	h.client("a").setScript(step{events: []string{`{"choices":[{"delta":{"content":"live"}}]}`}})
@@ -304,32 +303,32 @@ func TestResponseCacheStreamReplay(t *testing.T) {
 	}
 }
 
-// flakyCache is a ResponseCache that fails while down.
+// flakyCache is a Cache that fails while down.
 type flakyCache struct {
-	cache.ResponseCache
+	respcache.Cache
 	down atomic.Bool
 }
 
 var errCacheDown = errors.New("cache down")
 
-func (f *flakyCache) Get(ctx context.Context, key string) (*cache.Entry, bool, error) {
+func (f *flakyCache) Get(ctx context.Context, key string, now time.Time) (*respcache.Entry, bool, error) {
 	if f.down.Load() {
 		return nil, false, errCacheDown
 	}
-	return f.ResponseCache.Get(ctx, key)
+	return f.Cache.Get(ctx, key, now)
 }
 
-func (f *flakyCache) Set(ctx context.Context, key string, e *cache.Entry, ttl time.Duration) error {
+func (f *flakyCache) Set(ctx context.Context, key string, e *respcache.Entry, ttl time.Duration) error {
 	if f.down.Load() {
 		return errCacheDown
 	}
-	return f.ResponseCache.Set(ctx, key, e, ttl)
+	return f.Cache.Set(ctx, key, e, ttl)
 }
 
 func TestResponseCacheDown(t *testing.T) {
 	log := &hookLog{}
-	fc := &flakyCache{ResponseCache: cache.NewMemoryResponseCache()}
-	h := newHarness(t, Config{Deployments: grp("g", "a")}, WithResponseCache(fc), WithHooks(log.hooks()))
+	fc := &flakyCache{Cache: respcache.NewMemory(respcache.Config{})}
+	h := newHarness(t, Config{Deployments: grp("g", "a")}, WithResponseCache(fc, respcache.Policy{}), WithHooks(log.hooks()))
 	fc.down.Store(true)
 	for range 3 {
 		if res, err := h.r.Do(t.Context(), body("g", "")); err != nil || res.CacheHit {
@@ -352,7 +351,7 @@ func TestResponseCacheDown(t *testing.T) {
 }
 
 // TestResponseCacheRedisShared: two routers (replicas) with their own
-// Redis clients share one RedisResponseCache: what one stored, the other
+// Redis clients share one Redis response cache: what one stored, the other
 // serves.
 func TestResponseCacheRedisShared(t *testing.T) {
 	mr := miniredis.RunT(t)
@@ -360,8 +359,8 @@ func TestResponseCacheRedisShared(t *testing.T) {
 	for range 2 {
 		c := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 		t.Cleanup(func() { _ = c.Close() })
-		rc := cache.NewRedisResponseCache(c, cache.WithResponseTimeout(5*time.Second))
-		h := newHarness(t, Config{Deployments: grp("g", "a")}, WithResponseCache(rc))
+		rc := respcache.NewRedis(c, respcache.Config{Timeout: 5 * time.Second})
+		h := newHarness(t, Config{Deployments: grp("g", "a")}, WithResponseCache(rc, respcache.Policy{}))
 		h.client("a").setScript(step{body: completionBody})
 		routers = append(routers, h)
 	}

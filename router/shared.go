@@ -5,28 +5,29 @@ import (
 	"errors"
 	"log/slog"
 
-	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
 	"github.com/switchyard-go/switchyard/ratelimit"
 )
 
 // WithSharedState shares the deployments' state with the other replicas of
-// a service through store, usually a *cache.RedisStore that every replica
-// points at the same Redis (nil: a cache.MemoryStore, which shares nothing
-// but runs the same code):
+// a service through store, usually a *sharedstate.RedisStore that every
+// replica points at the same Redis (nil: a fresh sharedstate.NewMemoryStore,
+// which shares nothing but runs the same code):
 //
 //   - each deployment's rpm and tpm limits hold across all replicas
 //     together: before each attempt the router reserves the request with a
-//     cache.Syncer (in cache.SyncBatched mode, the default, from a small
-//     lease taken from the store, so most requests make no round trip; in
-//     cache.SyncEveryRequest mode with one Redis call), and a deployment
-//     that is full across replicas is skipped like one at a local limit;
+//     sharedstate.Syncer (in sharedstate.SyncBatched mode, the default,
+//     from a small lease taken from the store, so most requests make no
+//     round trip; in sharedstate.SyncEveryRequest mode with one Redis
+//     call), and a deployment that is full across replicas is skipped like
+//     one at a local limit;
 //   - a cooldown decided by one replica, and the newest rate-limit headers
 //     any replica read, reach the others within the Syncer's interval
 //     (100 ms by default; a cooldown is pushed at once);
 //   - usage and calls in flight are counted per deployment across replicas
-//     (see [Router.SharedState], cache.Syncer.Usage and InFlight).
+//     (see [Router.SharedState], sharedstate.Syncer.Usage and InFlight).
 //
 // When the store is down, slow or flapping, no call waits for it longer
 // than the Syncer's timeout (50 ms by default) and none fails because of
@@ -34,22 +35,24 @@ import (
 // and reported once to [Hooks].OnSharedState, and sharing resumes when the
 // store answers again.
 //
-// The router makes the cache.Syncer over store when New succeeds, with the
-// router's clock and logger, then opts, and closes it on Close (giving
-// unused leases back); it does not close store. It sets the Syncer's
-// WithOnCooldown, WithOnSnapshot and WithOnError callbacks itself: those in
-// opts are replaced. Without this option (the default) nothing is shared
-// and no call does any of this work.
-func WithSharedState(store cache.Store, opts ...cache.SyncerOption) Option {
-	opts = append([]cache.SyncerOption(nil), opts...)
-	return func(r *Router) { r.shared = &shared{store: store, opts: opts} }
+// The router makes the sharedstate.Syncer over store and cfg when New
+// succeeds and closes it on Close (giving unused leases back); it does not
+// close store. It sets cfg.Now to the router's clock, and cfg.Logger to
+// the router's logger when nil. It sets the OnCooldown, OnSnapshot and
+// OnError callbacks itself: those in cfg are replaced (the router applies
+// other replicas' cooldowns and snapshots to its deployments, and reports
+// incidents to [Hooks].OnSharedState). Without this option (the default)
+// nothing is shared and no call does any of this work.
+func WithSharedState(store sharedstate.Store, cfg sharedstate.Config) Option {
+	return func(r *Router) { r.shared = &shared{store: store, cfg: cfg} }
 }
 
 // SharedState returns the Syncer through which the router shares state, nil
 // when none is configured. Use it to read shared usage and in-flight counts,
-// to check Healthy, or to Flush by hand when the Syncer's background loop
-// is off (cache.WithInterval with a negative interval).
-func (r *Router) SharedState() *cache.Syncer {
+// to check Err (nil while the store answers), or to Flush by hand when the
+// Syncer's background loop is off (sharedstate.Config.Interval set to
+// new(time.Duration(0))).
+func (r *Router) SharedState() *sharedstate.Syncer {
 	if r.shared == nil {
 		return nil
 	}
@@ -60,8 +63,8 @@ func (r *Router) SharedState() *cache.Syncer {
 // stopped working (Err set) or works again (Err nil). Each is reported once
 // per incident, not once per failed call.
 type SharedStateEvent struct {
-	// Component is "state" (the cache.Store behind WithSharedState) or
-	// "response-cache" (the cache.ResponseCache behind WithResponseCache).
+	// Component is "state" (the sharedstate.Store behind WithSharedState)
+	// or "response-cache" (the respcache.Cache behind WithResponseCache).
 	Component string
 	// Err is the error that started the incident, nil when it is over.
 	Err error
@@ -73,20 +76,20 @@ const (
 	ComponentResponseCache = "response-cache"
 )
 
-// shared links a router to its cache.Syncer. A nil *shared means no shared
-// state: every call site checks for nil first, so the default path costs a
-// nil check.
+// shared links a router to its sharedstate.Syncer. A nil *shared means no
+// shared state: every call site checks for nil first, so the default path
+// costs a nil check.
 type shared struct {
 	// immutable after New
-	store cache.Store
-	opts  []cache.SyncerOption
-	sy    *cache.Syncer
+	store sharedstate.Store
+	cfg   sharedstate.Config
+	sy    *sharedstate.Syncer
 }
 
 // sharedAttempt is an attempt's reservation across replicas, settled when
 // the attempt ends.
 type sharedAttempt struct {
-	res cache.Reservation
+	res sharedstate.Reservation
 }
 
 // startShared makes the Syncer once New has the deployments, and tracks
@@ -96,15 +99,15 @@ func (r *Router) startShared() {
 	if sh == nil {
 		return
 	}
-	opts := make([]cache.SyncerOption, 0, len(sh.opts)+5)
-	opts = append(opts, cache.WithClock(r.clock.Now), cache.WithLogger(r.log))
-	opts = append(opts, sh.opts...)
-	opts = append(opts,
-		cache.WithOnCooldown(r.remoteCooldown),
-		cache.WithOnSnapshot(r.remoteSnapshot),
-		cache.WithOnError(func(err error) { r.sharedEvent(ComponentState, err) }),
-	)
-	sh.sy = cache.NewSyncer(sh.store, opts...)
+	cfg := sh.cfg
+	cfg.Now = r.clock.Now
+	if cfg.Logger == nil {
+		cfg.Logger = r.log
+	}
+	cfg.OnCooldown = r.remoteCooldown
+	cfg.OnSnapshot = r.remoteSnapshot
+	cfg.OnError = func(err error) { r.sharedEvent(ComponentState, err) }
+	sh.sy = sharedstate.NewSyncer(sh.store, cfg)
 	for _, d := range r.state.Load().deps {
 		sh.sy.Track(d.ID())
 	}
@@ -143,7 +146,7 @@ func (sh *shared) close() error {
 }
 
 // remoteCooldown applies a cooldown another replica decided.
-func (r *Router) remoteCooldown(id string, c cache.Cooldown) {
+func (r *Router) remoteCooldown(id string, c sharedstate.Cooldown) {
 	d := r.state.Load().byID[id]
 	if d == nil || !c.Until.After(d.CooldownUntil()) {
 		return
@@ -179,7 +182,7 @@ func (r *Router) sharedEvent(component string, err error) {
 func (c *call) reserveShared(d *deployment.Deployment) (sh sharedAttempt, lo leftOut, ok bool) {
 	cfg := d.Config()
 	res, err := c.r.shared.sy.Reserve(c.ctx, d.ID(), int64(c.pick.PromptTokens),
-		cache.Limits{RPM: int64(cfg.RPM), TPM: int64(cfg.TPM)})
+		sharedstate.Limits{RPM: int64(cfg.RPM), TPM: int64(cfg.TPM)})
 	if err == nil {
 		return sharedAttempt{res: res}, lo, true
 	}
@@ -196,13 +199,14 @@ func (c *call) reserveShared(d *deployment.Deployment) (sh sharedAttempt, lo lef
 	return sh, lo, true
 }
 
-// asLimitError returns the *cache.LimitError in err's chain, nil if none.
+// asLimitError returns the *sharedstate.LimitError in err's chain, nil if
+// none.
 // It is apart, and not inlined, so that the errors.As target escapes only
 // on this path.
 //
 //go:noinline
-func asLimitError(err error) *cache.LimitError {
-	var le *cache.LimitError
+func asLimitError(err error) *sharedstate.LimitError {
+	var le *sharedstate.LimitError
 	if errors.As(err, &le) {
 		return le
 	}
@@ -225,7 +229,7 @@ func (sh *shared) end(a *sharedAttempt, d *deployment.Deployment, u provider.Usa
 		used = -1 // unknown: keep the estimate
 	}
 	a.res.Done(used)
-	a.res = cache.Reservation{}
+	a.res = sharedstate.Reservation{}
 	id := d.ID()
 	if fx.Snapshot != nil {
 		sh.sy.ObserveSnapshot(id, *fx.Snapshot)
@@ -242,5 +246,5 @@ func (sh *shared) end(a *sharedAttempt, d *deployment.Deployment, u provider.Usa
 // cancel gives back a reservation whose attempt was never sent.
 func (a *sharedAttempt) cancel() {
 	a.res.Cancel()
-	a.res = cache.Reservation{}
+	a.res = sharedstate.Reservation{}
 }

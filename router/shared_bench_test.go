@@ -12,7 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/cache/respcache"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
 )
@@ -39,7 +40,7 @@ func (c *rttCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 
 // benchRedis connects to REDIS_URL (default redis://127.0.0.1:6379/0) with
 // a counting hook and a fresh key prefix, or skips.
-func benchRedis(b *testing.B) (*cache.RedisStore, *rttCounter) {
+func benchRedis(b *testing.B) (*sharedstate.RedisStore, *rttCounter) {
 	b.Helper()
 	url := os.Getenv("REDIS_URL")
 	if url == "" {
@@ -74,7 +75,7 @@ func benchRedis(b *testing.B) (*cache.RedisStore, *rttCounter) {
 	})
 	rc := &rttCounter{}
 	client.AddHook(rc)
-	return cache.NewRedisFromClient(client, prefix), rc
+	return sharedstate.NewRedisStoreFromClient(client, prefix), rc
 }
 
 // BenchmarkRouterSharedState measures what sharing state through a real
@@ -99,11 +100,11 @@ func BenchmarkRouterSharedState(b *testing.B) {
 			if mode != "none" {
 				store, rc := benchRedis(b)
 				rtt = rc
-				m := cache.SyncBatched
+				m := sharedstate.SyncBatched
 				if mode == "every-request" {
-					m = cache.SyncEveryRequest
+					m = sharedstate.SyncEveryRequest
 				}
-				opts = append(opts, WithSharedState(store, cache.WithMode(m)))
+				opts = append(opts, WithSharedState(store, sharedstate.Config{Mode: m}))
 			}
 			r, err := New(Config{Deployments: deps}, opts...)
 			if err != nil {
@@ -134,12 +135,12 @@ func BenchmarkRouterResponseCache(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		opts []CallOption
-	}{{"hit", nil}, {"miss", []CallOption{WithCacheControl(cache.Control{NoCache: true, NoStore: true})}}} {
+	}{{"hit", nil}, {"miss", []CallOption{WithCacheControl(respcache.Control{NoCache: true, NoStore: true})}}} {
 		b.Run(tc.name, func(b *testing.B) {
 			r, err := New(Config{Deployments: grp("g", "a", "b", "c")},
 				WithClientFactory(func(deployment.Config) (provider.Client, error) { return client, nil }),
 				WithLogger(slog.New(slog.DiscardHandler)),
-				WithResponseCache(cache.NewMemoryResponseCache()))
+				WithResponseCache(respcache.NewMemory(respcache.Config{}), respcache.Policy{}))
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/cache/respcache"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
@@ -13,20 +14,20 @@ import (
 )
 
 // Two replicas share one API key limited to 2 requests per minute. In
-// production each replica passes its own cache.NewRedis(cache.RedisConfig{
-// URL: ...}) pointed at the same Redis; here both share one in-process
-// MemoryStore.
+// production each replica passes its own
+// sharedstate.NewRedisStore(sharedstate.RedisConfig{URL: ...}) pointed at
+// the same Redis; here both share one in-process memory store.
 func ExampleWithSharedState() {
 	upstream := openaitest.NewServer()
 	defer upstream.Close()
-	store := cache.NewMemoryStore()
+	store := sharedstate.NewMemoryStore()
 	cfg := router.Config{Deployments: []deployment.Config{{
 		ID: "key-1", ModelName: "gpt-4o-mini", Model: "openai/gpt-4o-mini",
 		APIKey: "sk-1", BaseURL: upstream.URL, RPM: 2,
 	}}}
 	var replicas []*router.Router
 	for range 2 {
-		r, err := router.New(cfg, router.WithSharedState(store), router.WithLogger(slog.New(slog.DiscardHandler)))
+		r, err := router.New(cfg, router.WithSharedState(store, sharedstate.Config{}), router.WithLogger(slog.New(slog.DiscardHandler)))
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -58,7 +59,7 @@ func ExampleWithResponseCache() {
 	defer upstream.Close()
 	r, err := router.New(router.Config{Deployments: []deployment.Config{{
 		ModelName: "gpt-4o-mini", Model: "openai/gpt-4o-mini", APIKey: "sk-1", BaseURL: upstream.URL,
-	}}}, router.WithResponseCache(cache.NewMemoryResponseCache()))
+	}}}, router.WithResponseCache(respcache.NewMemory(respcache.Config{}), respcache.Policy{}))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -7,18 +7,20 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
-	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
 	"github.com/switchyard-go/switchyard/ratelimit"
 )
 
 // sharedHarness is a router over fake clients sharing state through store
-// with the Syncer's background loop off (tests Flush by hand).
-func sharedHarness(t *testing.T, cfg Config, store cache.Store, opts ...cache.SyncerOption) *harness {
+// with the Syncer's background loop off (tests Flush by hand) and the
+// given mode.
+func sharedHarness(t *testing.T, cfg Config, store sharedstate.Store, mode sharedstate.SyncMode) *harness {
 	t.Helper()
-	opts = append([]cache.SyncerOption{cache.WithInterval(-1), cache.WithTimeout(5 * time.Second)}, opts...)
-	h := newHarness(t, cfg, WithSharedState(store, opts...))
+	h := newHarness(t, cfg, WithSharedState(store, sharedstate.Config{
+		Mode: mode, Interval: new(time.Duration(0)), Timeout: 5 * time.Second,
+	}))
 	t.Cleanup(func() { _ = h.r.Close() })
 	return h
 }
@@ -43,15 +45,15 @@ func TestSharedStateOffByDefault(t *testing.T) {
 // sent and settled after it, with the tokens the upstream reported; a
 // stream holds its reservation until it ends.
 func TestSharedReservationLifecycle(t *testing.T) {
-	for _, mode := range []cache.SyncMode{cache.SyncBatched, cache.SyncEveryRequest} {
+	for _, mode := range []sharedstate.SyncMode{sharedstate.SyncBatched, sharedstate.SyncEveryRequest} {
 		t.Run(mode.String(), func(t *testing.T) {
 			mr := miniredis.RunT(t)
-			store, err := cache.NewRedis(cache.RedisConfig{Addr: mr.Addr(), Prefix: "t:"})
+			store, err := sharedstate.NewRedisStore(sharedstate.RedisConfig{Addr: mr.Addr(), Prefix: "t:"})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { _ = store.Close() })
-			h := sharedHarness(t, Config{Deployments: []deployment.Config{limited("g", "a", 100)}}, store, cache.WithMode(mode))
+			h := sharedHarness(t, Config{Deployments: []deployment.Config{limited("g", "a", 100)}}, store, mode)
 			sy := h.r.SharedState()
 			fc := h.client("a")
 			fc.setScript(step{usage: provider.Usage{TotalTokens: 42}, events: []string{"{}"}})
@@ -59,7 +61,7 @@ func TestSharedReservationLifecycle(t *testing.T) {
 			if _, err := h.r.Do(t.Context(), chatReq("g"), WithPromptTokens(10)); err != nil {
 				t.Fatal(err)
 			}
-			if n, u := sy.InFlight("a"), sy.Usage("a"); n != 0 || u != (cache.Usage{Requests: 1, Tokens: 42}) {
+			if n, u := sy.InFlight("a"), sy.Usage("a"); n != 0 || u != (sharedstate.Usage{Requests: 1, Tokens: 42}) {
 				t.Errorf("after Do: in flight %d, usage %+v; want 0, {1 42}", n, u)
 			}
 			s, err := h.r.Stream(t.Context(), chatReq("g"))
@@ -73,7 +75,7 @@ func TestSharedReservationLifecycle(t *testing.T) {
 			}
 			_ = s.Close()
 			// Batched, the shared usage counts the whole lease taken.
-			if n, u := sy.InFlight("a"), sy.Usage("a"); n != 0 || u.Tokens != 84 || u.Requests != 2 && (mode == cache.SyncEveryRequest || u.Requests < 2) {
+			if n, u := sy.InFlight("a"), sy.Usage("a"); n != 0 || u.Tokens != 84 || u.Requests != 2 && (mode == sharedstate.SyncEveryRequest || u.Requests < 2) {
 				t.Errorf("after the stream: in flight %d, usage %+v; want 0, {2 84}", n, u)
 			}
 			fc.setScript(step{err: perr(provider.ClassBadRequest, 400)})
@@ -86,7 +88,7 @@ func TestSharedReservationLifecycle(t *testing.T) {
 			if err := sy.Flush(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			if got, _ := store.IncrUsage(t.Context(), "a", cache.WindowAt(h.clock.Now(), 0), 0, 0); got.Requests < 3 || got.Tokens < 84 {
+			if got := storeUsage(t, store, "a", h.clock.Now()); got.Requests < 3 || got.Tokens < 84 {
 				t.Errorf("usage in Redis %+v, want at least {3 84}", got)
 			}
 		})
@@ -97,10 +99,10 @@ func TestSharedReservationLifecycle(t *testing.T) {
 // skipped like one at a local limit, and a group with nothing else says
 // why.
 func TestSharedLimitSkipsFullDeployment(t *testing.T) {
-	store := cache.NewMemoryStore() // shared by both routers, in process
+	store := sharedstate.NewMemoryStore() // shared by both routers, in process
 	cfg := Config{Deployments: []deployment.Config{limited("g", "a", 2), dep("g", "b"), limited("solo", "s", 1)}}
-	r1 := sharedHarness(t, cfg, store, cache.WithMode(cache.SyncEveryRequest))
-	r2 := sharedHarness(t, cfg, store, cache.WithMode(cache.SyncEveryRequest))
+	r1 := sharedHarness(t, cfg, store, sharedstate.SyncEveryRequest)
+	r2 := sharedHarness(t, cfg, store, sharedstate.SyncEveryRequest)
 	r2.clock = r1.clock
 	for i := 0; r1.client("a").Calls() < 2; i++ {
 		if i > 200 {
@@ -135,7 +137,7 @@ func TestSharedLimitSkipsFullDeployment(t *testing.T) {
 // TestSharedLiveUpdates: deployments added, replaced or removed on a live
 // router are tracked, and a new one starts with what the replicas know.
 func TestSharedLiveUpdates(t *testing.T) {
-	h := sharedHarness(t, Config{Deployments: grp("g", "a")}, nil)
+	h := sharedHarness(t, Config{Deployments: grp("g", "a")}, nil, sharedstate.SyncBatched)
 	sy := h.r.SharedState()
 	until := h.clock.Now().Add(time.Minute)
 	sy.SetCooldown("c", until, "rate_limited")
@@ -175,21 +177,31 @@ func TestSharedLiveUpdates(t *testing.T) {
 	if err := h.r.RemoveDeployment(served); err != nil {
 		t.Fatal(err)
 	}
-	if u := sy.Usage(served); u != (cache.Usage{}) {
+	if u := sy.Usage(served); u != (sharedstate.Usage{}) {
 		t.Errorf("removed deployment still tracked: %+v", u)
 	}
 }
 
 func TestSharedCloseClosesSyncer(t *testing.T) {
-	h := sharedHarness(t, Config{Deployments: grp("g", "a")}, nil)
+	h := sharedHarness(t, Config{Deployments: grp("g", "a")}, nil, sharedstate.SyncBatched)
 	sy := h.r.SharedState()
 	if err := h.r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sy.Reserve(t.Context(), "a", 0, cache.Limits{}); !errors.Is(err, cache.ErrClosed) {
+	if _, err := sy.Reserve(t.Context(), "a", 0, sharedstate.Limits{}); !errors.Is(err, sharedstate.ErrClosed) {
 		t.Errorf("Reserve after Close: %v", err)
 	}
 	if err := h.r.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
+}
+
+// storeUsage reads deployment id's usage as the store shares it at now.
+func storeUsage(t *testing.T, store sharedstate.Store, id string, now time.Time) sharedstate.Usage {
+	t.Helper()
+	ops := []sharedstate.SyncOp{{ID: id}}
+	if err := store.Sync(t.Context(), sharedstate.Window{At: now}, ops); err != nil {
+		t.Fatal(err)
+	}
+	return ops[0].Usage
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
-	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
@@ -67,23 +67,23 @@ type backend struct {
 	name string
 	// open returns a function making a new store (a new client) for each
 	// replica, and the miniredis server when there is one.
-	open func(t *testing.T) (func() *cache.RedisStore, *miniredis.Miniredis)
+	open func(t *testing.T) (func() *sharedstate.RedisStore, *miniredis.Miniredis)
 }
 
 var backends = []backend{
-	{"miniredis", func(t *testing.T) (func() *cache.RedisStore, *miniredis.Miniredis) {
+	{"miniredis", func(t *testing.T) (func() *sharedstate.RedisStore, *miniredis.Miniredis) {
 		mr := miniredis.RunT(t)
-		return storeMaker(t, cache.RedisConfig{Addr: mr.Addr(), Prefix: uniquePrefix()}), mr
+		return storeMaker(t, sharedstate.RedisConfig{Addr: mr.Addr(), Prefix: uniquePrefix()}), mr
 	}},
-	{"redis", func(t *testing.T) (func() *cache.RedisStore, *miniredis.Miniredis) {
-		cfg := cache.RedisConfig{URL: redisURL(), Prefix: uniquePrefix()}
-		probe, err := cache.NewRedis(cfg)
+	{"redis", func(t *testing.T) (func() *sharedstate.RedisStore, *miniredis.Miniredis) {
+		cfg := sharedstate.RedisConfig{URL: redisURL(), Prefix: uniquePrefix()}
+		probe, err := sharedstate.NewRedisStore(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
 		defer cancel()
-		if err := probe.Ping(ctx); err != nil {
+		if err := probe.Client().Ping(ctx).Err(); err != nil {
 			_ = probe.Close()
 			t.Skipf("no Redis at %s (set REDIS_URL to run against a real server): %v", cfg, err)
 		}
@@ -105,9 +105,9 @@ var backends = []backend{
 	}},
 }
 
-func storeMaker(t *testing.T, cfg cache.RedisConfig) func() *cache.RedisStore {
-	return func() *cache.RedisStore {
-		s, err := cache.NewRedis(cfg)
+func storeMaker(t *testing.T, cfg sharedstate.RedisConfig) func() *sharedstate.RedisStore {
+	return func() *sharedstate.RedisStore {
+		s, err := sharedstate.NewRedisStore(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ type fleet struct {
 	clk     *stepClock
 	srv     *openaitest.Server
 	routers []*router.Router
-	stores  []*cache.RedisStore
+	stores  []*sharedstate.RedisStore
 	events  [][]router.SharedStateEvent
 	mu      sync.Mutex
 }
@@ -130,8 +130,8 @@ const sharedID = "shared-key"
 
 // newFleet starts the fake upstream with one key limited to rpm requests
 // per minute and the routers, each with its own store from newStore and
-// the given Syncer options.
-func newFleet(t *testing.T, rpm int, newStore func() *cache.RedisStore, opts ...cache.SyncerOption) *fleet {
+// the given Syncer configuration (its Timeout and ReplicaID set here).
+func newFleet(t *testing.T, rpm int, newStore func() *sharedstate.RedisStore, sc sharedstate.Config) *fleet {
 	t.Helper()
 	f := &fleet{clk: newStepClock(), events: make([][]router.SharedStateEvent, replicas)}
 	f.srv = openaitest.NewServer(openaitest.WithKey("sk-shared", openaitest.KeyConfig{RPM: rpm}), openaitest.WithClock(f.clk.Now))
@@ -141,13 +141,16 @@ func newFleet(t *testing.T, rpm int, newStore func() *cache.RedisStore, opts ...
 		cfg := router.Config{Deployments: []deployment.Config{{
 			ID: sharedID, ModelName: "mini", Model: "openai/gpt-4o-mini", APIKey: "sk-shared", BaseURL: f.srv.URL, RPM: rpm,
 		}}}
+		sc := sc
+		// A generous timeout: these tests are about sharing while the
+		// store answers (miniredis runs Lua slowly under -race on a loaded
+		// machine); the outage test stops it outright.
+		if sc.Timeout == 0 {
+			sc.Timeout = 5 * time.Second
+		}
+		sc.ReplicaID = fmt.Sprint("replica-", i)
 		r, err := router.New(cfg, router.WithClock(f.clk), quiet(),
-			router.WithSharedState(st, append([]cache.SyncerOption{
-				// A generous timeout: these tests are about sharing while
-				// the store answers (miniredis runs Lua slowly under -race
-				// on a loaded machine); the outage test stops it outright.
-				cache.WithTimeout(5 * time.Second), cache.WithReplicaID(fmt.Sprint("replica-", i)),
-			}, opts...)...),
+			router.WithSharedState(st, sc),
 			router.WithHooks(router.Hooks{OnSharedState: func(e router.SharedStateEvent) {
 				f.mu.Lock()
 				f.events[i] = append(f.events[i], e)
@@ -189,10 +192,10 @@ func TestSharedRPMAcrossReplicas(t *testing.T) {
 		workers = 6 // per replica
 	)
 	for _, be := range backends {
-		for _, mode := range []cache.SyncMode{cache.SyncBatched, cache.SyncEveryRequest} {
+		for _, mode := range []sharedstate.SyncMode{sharedstate.SyncBatched, sharedstate.SyncEveryRequest} {
 			t.Run(be.name+"/"+mode.String(), func(t *testing.T) {
 				newStore, _ := be.open(t)
-				f := newFleet(t, n, newStore, cache.WithMode(mode))
+				f := newFleet(t, n, newStore, sharedstate.Config{Mode: mode})
 				// A minute's window: N, within 2% and never more.
 				loadFleet(t, f, workers, n, n-n/50, n)
 				// 90 s later the sliding window still holds half of the
@@ -280,7 +283,7 @@ func TestSharedCooldownAcrossReplicas(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
 			newStore, _ := be.open(t)
-			f := newFleet(t, 10000, newStore, cache.WithInterval(-1))
+			f := newFleet(t, 10000, newStore, sharedstate.Config{Interval: new(time.Duration(0))})
 			// Every replica serves once: all are healthy, none has seen
 			// another's headers.
 			for i, r := range f.routers {
@@ -339,7 +342,7 @@ func TestSharedCooldownAcrossReplicas(t *testing.T) {
 // 10 ms interval here) a cooldown reaches the other replicas by itself.
 func TestSharedCooldownBackgroundLoop(t *testing.T) {
 	newStore, _ := backends[0].open(t)
-	f := newFleet(t, 10000, newStore, cache.WithInterval(10*time.Millisecond))
+	f := newFleet(t, 10000, newStore, sharedstate.Config{Interval: new(10 * time.Millisecond)})
 	f.srv.SetFault(openaitest.Fault{Kind: openaitest.FaultRateLimit, RetryAfter: 30 * time.Second, Count: 1})
 	if _, err := f.routers[0].Do(t.Context(), chat("mini"), router.WithNumRetries(0)); err == nil {
 		t.Fatal("the 429 did not reach the caller")
@@ -362,13 +365,13 @@ func TestSharedCooldownBackgroundLoop(t *testing.T) {
 // each replica reports the incident once and its end once, and sharing
 // resumes: the usage counted during the outage reaches Redis afterwards.
 func TestSharedStateRedisOutage(t *testing.T) {
-	for _, mode := range []cache.SyncMode{cache.SyncBatched, cache.SyncEveryRequest} {
+	for _, mode := range []sharedstate.SyncMode{sharedstate.SyncBatched, sharedstate.SyncEveryRequest} {
 		t.Run(mode.String(), func(t *testing.T) {
 			newStore, mr := backends[0].open(t)
-			f := newFleet(t, 100000, newStore, cache.WithMode(mode), cache.WithInterval(-1), cache.WithReplicas(replicas))
+			f := newFleet(t, 100000, newStore, sharedstate.Config{Mode: mode, Interval: new(time.Duration(0)), Replicas: replicas})
 			reader := newStore()
 			usage := func() int64 {
-				u, err := reader.IncrUsage(t.Context(), sharedID, cache.WindowAt(f.clk.Now(), 0), 0, 0)
+				u, err := readUsage(t.Context(), reader, sharedID, f.clk.Now())
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -397,7 +400,7 @@ func TestSharedStateRedisOutage(t *testing.T) {
 				if err := r.SharedState().Flush(t.Context()); err == nil {
 					t.Errorf("replica %d: Flush succeeded with Redis down", i)
 				}
-				if r.SharedState().Healthy() {
+				if r.SharedState().Err() == nil {
 					t.Errorf("replica %d: healthy with Redis down", i)
 				}
 			}
@@ -454,7 +457,7 @@ func TestSharedStateRedisOutage(t *testing.T) {
 // counted in it.
 func TestSharedStateRedisOutageUnderLoad(t *testing.T) {
 	newStore, mr := backends[0].open(t)
-	f := newFleet(t, 100000, newStore, cache.WithInterval(5*time.Millisecond), cache.WithTimeout(50*time.Millisecond), cache.WithReplicas(replicas))
+	f := newFleet(t, 100000, newStore, sharedstate.Config{Interval: new(5 * time.Millisecond), Timeout: 50 * time.Millisecond, Replicas: replicas})
 	const total = 600
 	var (
 		sent    atomic.Int64
@@ -489,7 +492,7 @@ func TestSharedStateRedisOutageUnderLoad(t *testing.T) {
 	// intervals; wait for every replica to share again.
 	deadline := time.Now().Add(30 * time.Second)
 	for i, r := range f.routers {
-		for !r.SharedState().Healthy() || r.SharedState().Flush(t.Context()) != nil {
+		for r.SharedState().Err() != nil || r.SharedState().Flush(t.Context()) != nil {
 			if time.Now().After(deadline) {
 				t.Fatalf("replica %d never shared again", i)
 			}
@@ -497,7 +500,7 @@ func TestSharedStateRedisOutageUnderLoad(t *testing.T) {
 		}
 	}
 	reader := newStore()
-	u, err := reader.IncrUsage(t.Context(), sharedID, cache.WindowAt(f.clk.Now(), 0), 0, 0)
+	u, err := readUsage(t.Context(), reader, sharedID, f.clk.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,4 +512,12 @@ func TestSharedStateRedisOutageUnderLoad(t *testing.T) {
 	if st := f.srv.Stats(); st.Requests != n {
 		t.Errorf("upstream saw %d requests, the callers %d", st.Requests, n)
 	}
+}
+
+// readUsage reads deployment id's usage as the store shares it at now: a
+// Sync that pushes nothing.
+func readUsage(ctx context.Context, store sharedstate.Store, id string, now time.Time) (sharedstate.Usage, error) {
+	ops := []sharedstate.SyncOp{{ID: id}}
+	err := store.Sync(ctx, sharedstate.Window{At: now}, ops)
+	return ops[0].Usage, err
 }

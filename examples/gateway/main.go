@@ -42,7 +42,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
-	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/cache/respcache"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
 	"github.com/switchyard-go/switchyard/router/handler"
@@ -229,7 +230,7 @@ func sharedState(cfg *litellmconfig.Config, log *slog.Logger) ([]router.Option, 
 	var (
 		opts    []router.Option
 		closers []func()
-		store   *cache.RedisStore
+		store   *sharedstate.RedisStore
 	)
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -237,26 +238,23 @@ func sharedState(cfg *litellmconfig.Config, log *slog.Logger) ([]router.Option, 
 		}
 	}
 	if r := cfg.Redis; r != nil {
-		s, err := cache.NewRedis(redisConfig(r))
+		s, err := sharedstate.NewRedisStore(redisConfig(r))
 		if err != nil {
 			return nil, closeAll, fmt.Errorf("router_settings.redis_* (line %d): %w", r.Line, err)
 		}
 		store = s
 		closers = append(closers, func() { _ = s.Close() })
-		opts = append(opts, router.WithSharedState(s))
+		opts = append(opts, router.WithSharedState(s, sharedstate.Config{}))
 		log.Info("sharing rate limits, cooldowns and usage with other replicas through Redis", "redis", r.String())
 	}
 	if c := cfg.Cache; c != nil {
-		var rc cache.ResponseCache
-		var copts []cache.ResponseCacheOption
-		if c.TTL > 0 {
-			copts = append(copts, cache.WithTTL(c.TTL))
-		}
+		var rc respcache.Cache
+		ccfg := respcache.Config{TTL: c.TTL}
 		switch {
 		case c.Type == "redis" && c.Redis != nil:
 			client := redisClientFor(c.Redis, cfg.Redis, store)
 			if client == nil {
-				s, err := cache.NewRedis(redisConfig(c.Redis))
+				s, err := sharedstate.NewRedisStore(redisConfig(c.Redis))
 				if err != nil {
 					closeAll()
 					return nil, func() {}, fmt.Errorf("litellm_settings.cache_params (line %d): %w", c.Line, err)
@@ -265,29 +263,29 @@ func sharedState(cfg *litellmconfig.Config, log *slog.Logger) ([]router.Option, 
 				client = s.Client()
 			}
 			if c.Namespace != "" {
-				copts = append(copts, cache.WithKeyPrefix(c.Namespace+":"))
+				ccfg.Prefix = c.Namespace + ":"
 			}
-			rc = cache.NewRedisResponseCache(client, copts...)
+			rc = respcache.NewRedis(client, ccfg)
 		default:
-			rc = cache.NewMemoryResponseCache(copts...)
+			rc = respcache.NewMemory(ccfg)
 		}
-		opts = append(opts, router.WithResponseCache(rc, router.CacheTTL(c.TTL)))
+		opts = append(opts, router.WithResponseCache(rc, respcache.Policy{TTL: c.TTL}))
 		log.Info("response cache on", "type", c.Type, "ttl", c.TTL)
 	}
 	return opts, closeAll, nil
 }
 
 // redisConfig translates LiteLLM's Redis settings.
-func redisConfig(r *litellmconfig.Redis) cache.RedisConfig {
+func redisConfig(r *litellmconfig.Redis) sharedstate.RedisConfig {
 	if r.URL != "" {
-		return cache.RedisConfig{URL: r.URL}
+		return sharedstate.RedisConfig{URL: r.URL}
 	}
-	return cache.RedisConfig{Addr: r.Addr(), Password: r.Password}
+	return sharedstate.RedisConfig{Addr: r.Addr(), Password: r.Password}
 }
 
 // redisClientFor returns the shared-state store's client when the cache
 // uses the same Redis, nil otherwise.
-func redisClientFor(c, state *litellmconfig.Redis, store *cache.RedisStore) redis.UniversalClient {
+func redisClientFor(c, state *litellmconfig.Redis, store *sharedstate.RedisStore) redis.UniversalClient {
 	if store == nil || c == nil || state == nil {
 		return nil
 	}

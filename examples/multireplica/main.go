@@ -12,9 +12,9 @@
 // answers 429.
 //
 // When no Redis answers at -redis (default $REDIS_URL, else
-// redis://127.0.0.1:6379/0) the replicas share one in-process
-// cache.MemoryStore instead, which gives the same result inside one process
-// (and says so).
+// redis://127.0.0.1:6379/0) the replicas share one in-process memory
+// store (sharedstate.NewMemoryStore) instead, which gives the same result
+// inside one process (and says so).
 //
 //	go run ./examples/multireplica
 //	go run ./examples/multireplica -replicas 8 -rpm 1000 -mode every-request
@@ -37,7 +37,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/switchyard-go/switchyard/cache"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
@@ -59,11 +59,11 @@ func main() {
 	if *replicas < 1 || *rpm < 1 || *workers < 1 {
 		log.Fatal("multireplica: -replicas, -rpm and -workers must be positive")
 	}
-	mode := cache.SyncBatched
+	mode := sharedstate.SyncBatched
 	switch *modeName {
 	case "batched":
 	case "every-request":
-		mode = cache.SyncEveryRequest
+		mode = sharedstate.SyncEveryRequest
 	default:
 		log.Fatalf("multireplica: unknown -mode %q", *modeName)
 	}
@@ -73,7 +73,7 @@ func main() {
 	upstream := openaitest.NewServer(openaitest.WithKey("sk-shared", openaitest.KeyConfig{RPM: *rpm}))
 	defer upstream.Close()
 
-	stores, describe := openStores(*redisURL, *replicas)
+	stores, closeStores, describe := openStores(*redisURL, *replicas)
 	fmt.Println(describe)
 	fmt.Printf("%d replicas, %d workers each, %s mode, one upstream key limited to N=%d rpm\n\n", *replicas, *workers, mode, *rpm)
 
@@ -84,7 +84,7 @@ func main() {
 			APIKey: "sk-shared", BaseURL: upstream.URL, RPM: *rpm,
 		}}},
 			router.WithLogger(slog.New(slog.DiscardHandler)),
-			router.WithSharedState(stores[i], cache.WithMode(mode), cache.WithReplicaID(fmt.Sprint("replica-", i))))
+			router.WithSharedState(stores[i], sharedstate.Config{Mode: mode, ReplicaID: fmt.Sprint("replica-", i)}))
 		if err != nil {
 			log.Fatalf("multireplica: %v", err)
 		}
@@ -132,47 +132,51 @@ func main() {
 	fmt.Printf("\nN = %d: the fleet sent %d (%.1f%% of N) in %v; the upstream saw %d requests and answered %d with 429; %d calls failed otherwise\n",
 		*rpm, total, 100*float64(total)/float64(*rpm), elapsed.Round(time.Millisecond), st.Requests, st.RateLimited, failed.Load())
 	for i, r := range routers {
-		if sy := r.SharedState(); !sy.Healthy() {
-			fmt.Printf("replica %d: shared state unavailable: %v\n", i, sy.Err())
+		if err := r.SharedState().Err(); err != nil {
+			fmt.Printf("replica %d: shared state unavailable: %v\n", i, err)
 		}
 		_ = r.Close()
 	}
-	for _, s := range stores {
-		_ = s.Close()
-	}
+	closeStores()
 }
 
 // openStores returns one store per replica: a Redis client each when Redis
-// answers at url, else one in-process MemoryStore shared by all.
-func openStores(url string, n int) ([]cache.Store, string) {
+// answers at url, else one in-process memory store shared by all; and a
+// function that closes the Redis stores.
+func openStores(url string, n int) ([]sharedstate.Store, func(), string) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	cfg := cache.RedisConfig{URL: url, Prefix: "switchyard-example:" + hex.EncodeToString(b[:]) + ":"}
-	stores := make([]cache.Store, 0, n)
+	cfg := sharedstate.RedisConfig{URL: url, Prefix: "switchyard-example:" + hex.EncodeToString(b[:]) + ":"}
+	var redisStores []*sharedstate.RedisStore
+	closeAll := func() {
+		for _, s := range redisStores {
+			_ = s.Close()
+		}
+	}
+	stores := make([]sharedstate.Store, 0, n)
 	for range n {
-		s, err := cache.NewRedis(cfg)
+		s, err := sharedstate.NewRedisStore(cfg)
 		if err == nil {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			err = s.Ping(ctx)
+			err = s.Client().Ping(ctx).Err()
 			cancel()
 			if err != nil {
 				_ = s.Close()
 			}
 		}
 		if err != nil {
-			for _, s := range stores {
-				_ = s.Close()
-			}
-			mem := cache.NewMemoryStore()
+			closeAll()
+			mem := sharedstate.NewMemoryStore()
 			stores = stores[:0]
 			for range n {
 				stores = append(stores, mem)
 			}
-			return stores, fmt.Sprintf("No Redis answered at %s (%v).\nFalling back to one in-process cache.MemoryStore shared by the replicas: same result, one process only.", cfg, err)
+			return stores, func() {}, fmt.Sprintf("No Redis answered at %s (%v).\nFalling back to one in-process memory store shared by the replicas: same result, one process only.", cfg, err)
 		}
+		redisStores = append(redisStores, s)
 		stores = append(stores, s)
 	}
-	return stores, fmt.Sprintf("Shared state: %s, one client per replica.", cfg)
+	return stores, closeAll, fmt.Sprintf("Shared state: %s, one client per replica.", cfg)
 }
 
 // quietRedis drops go-redis's own log lines.

@@ -484,7 +484,7 @@ func writeRedis(w io.Writer, in *input, used map[string]bool) {
 		return
 	}
 	fmt.Fprintf(w, "## Shared state in Redis\n\n")
-	fmt.Fprintf(w, "Replicas of a service share their deployments' limits, cooldowns and rate-limit headers through Redis (router.WithSharedState, a cache.Syncer over a cache.RedisStore), measured on a real Redis on loopback. *every-request* reserves each request in Redis (one Lua call); *batched* (the default) leases small slices of each limit and syncs in the background every 100 ms.\n\n")
+	fmt.Fprintf(w, "Replicas of a service share their deployments' limits, cooldowns and rate-limit headers through Redis (router.WithSharedState, a sharedstate.Syncer over a sharedstate.RedisStore), measured on a real Redis on loopback. *every-request* reserves each request in Redis (one Lua call); *batched* (the default) leases small slices of each limit and syncs in the background every 100 ms.\n\n")
 	fmt.Fprintf(w, "- **round trips/req**: Redis calls per request (a pipelined sync counts once), background sync included.\n")
 	fmt.Fprintf(w, "- **granted %%**: four replicas, each with its own connection pool, share one deployment limited to 600 requests per minute and together offer 1,200 within one minute; calls admitted over the limit. 100 is exact; above 100 breaks the limit and fails the benchmark (except *none*, the baseline without shared state, where each replica allows the whole limit).\n")
 	fmt.Fprintf(w, "- **incidents**: times a replica gave up on Redis (a call slower than the 50 ms timeout) and went on from local state; non-zero means the other numbers are partly local.\n\n")

@@ -1,4 +1,4 @@
-package cache
+package sharedstate
 
 import (
 	"context"
@@ -8,27 +8,24 @@ import (
 	"github.com/switchyard-go/switchyard/ratelimit"
 )
 
-// MemoryStore is a [Store] in process memory: the default when replicas do
-// not share state, and a reference for what a shared Store does. Its zero
-// value is ready to use. It is safe for concurrent use.
+// NewMemoryStore returns an empty Store in process memory: the default of
+// a Syncer over a nil Store (nothing shared, same code), the way to share
+// state between routers of one process, and a reference for what a shared
+// Store does. It is safe for concurrent use.
 //
-// Entries expire like the Redis keys do (usage after two windows,
-// snapshots and cooldowns after their TTL); expired entries are swept at
-// most once a minute during normal operations, so memory stays bounded by
-// the number of live deployments.
-type MemoryStore struct {
-	// Now is the clock used for TTLs; nil means time.Now. Usage windows use
-	// the Window passed to each call.
-	Now func() time.Time
+// It keeps time by the Window of each call (the callers' clock): entries
+// expire like the Redis keys do (usage after two windows, snapshots and
+// cooldowns after their TTL), and expired entries are swept at most once a
+// minute during normal operations, so memory stays bounded by the number of
+// live deployments.
+func NewMemoryStore() Store { return &memoryStore{} }
 
+// memoryStore is the Store of NewMemoryStore.
+type memoryStore struct {
 	mu        sync.Mutex
-	deps      map[string]*memDep
-	lastSweep time.Time
-	closed    bool
+	deps      map[string]*memDep // guarded by mu
+	lastSweep time.Time          // guarded by mu
 }
-
-// NewMemoryStore returns an empty MemoryStore.
-func NewMemoryStore() *MemoryStore { return &MemoryStore{} }
 
 type memWindow struct {
 	idx int64
@@ -86,15 +83,8 @@ type memDep struct {
 	inflight map[string]memInFlight
 }
 
-func (m *MemoryStore) now() time.Time {
-	if m.Now != nil {
-		return m.Now()
-	}
-	return time.Now()
-}
-
 // dep returns id's entry, creating it; m.mu must be held.
-func (m *MemoryStore) dep(id string) *memDep {
+func (m *memoryStore) dep(id string) *memDep {
 	if m.deps == nil {
 		m.deps = make(map[string]*memDep)
 	}
@@ -106,24 +96,17 @@ func (m *MemoryStore) dep(id string) *memDep {
 	return d
 }
 
-// lock takes m.mu and sweeps expired entries when due. It reports false
-// (and releases the lock) when the store is closed.
-func (m *MemoryStore) lock(at time.Time) bool {
+// lock takes m.mu and sweeps expired entries when due.
+func (m *memoryStore) lock(now time.Time) {
 	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
-		return false
-	}
-	now := m.now()
 	if now.Sub(m.lastSweep) >= time.Minute {
 		m.lastSweep = now
-		m.sweep(now, at)
+		m.sweep(now)
 	}
-	return true
 }
 
-func (m *MemoryStore) sweep(now, at time.Time) {
-	cur := WindowAt(at, 0).Index()
+func (m *memoryStore) sweep(now time.Time) {
+	cur := Window{At: now}.Index()
 	for id, d := range m.deps {
 		if d.hasSnap && !now.Before(d.snapExp) {
 			d.hasSnap, d.snap = false, ratelimit.Snapshot{}
@@ -132,7 +115,7 @@ func (m *MemoryStore) sweep(now, at time.Time) {
 			d.cd, d.cdExp = Cooldown{}, time.Time{}
 		}
 		for r, f := range d.inflight {
-			if at.Sub(f.at) >= InFlightTTL {
+			if now.Sub(f.at) >= inFlightTTL {
 				delete(d.inflight, r)
 			}
 		}
@@ -162,18 +145,9 @@ func (d *memDep) add(i int64, u Usage) {
 	}
 }
 
-// TryReserve implements [Store].
-func (m *MemoryStore) TryReserve(ctx context.Context, id string, w Window, reqs, tokens, rpmLimit, tpmLimit int64) (bool, Usage, error) {
-	want := Usage{Requests: reqs, Tokens: tokens}
-	g, u, err := m.Lease(ctx, id, w, want, want, Limits{RPM: rpmLimit, TPM: tpmLimit})
-	return err == nil && g == want, u, err
-}
-
 // Lease implements [Store].
-func (m *MemoryStore) Lease(ctx context.Context, id string, w Window, want, min Usage, lim Limits) (Usage, Usage, error) {
-	if !m.lock(w.At) {
-		return Usage{}, Usage{}, &StoreError{Op: "lease", Err: ErrClosed}
-	}
+func (m *memoryStore) Lease(ctx context.Context, id string, w Window, want, min Usage, lim Limits) (Usage, Usage, error) {
+	m.lock(w.At)
 	defer m.mu.Unlock()
 	d := m.dep(id)
 	u := d.usage(w)
@@ -187,28 +161,6 @@ func (m *MemoryStore) Lease(ctx context.Context, id string, w Window, want, min 
 	return g, Usage{Requests: u.Requests + g.Requests, Tokens: u.Tokens + g.Tokens}, nil
 }
 
-// IncrUsage implements [Store].
-func (m *MemoryStore) IncrUsage(ctx context.Context, id string, w Window, reqs, tokens int64) (Usage, error) {
-	if !m.lock(w.At) {
-		return Usage{}, &StoreError{Op: "incr", Err: ErrClosed}
-	}
-	defer m.mu.Unlock()
-	d := m.dep(id)
-	d.add(w.Index(), Usage{Requests: reqs, Tokens: tokens})
-	return d.usage(w), nil
-}
-
-// SetSnapshot implements [Store].
-func (m *MemoryStore) SetSnapshot(ctx context.Context, id string, s ratelimit.Snapshot) (ratelimit.Snapshot, error) {
-	if !m.lock(s.ObservedAt) {
-		return ratelimit.Snapshot{}, &StoreError{Op: "snapshot", Err: ErrClosed}
-	}
-	defer m.mu.Unlock()
-	d := m.dep(id)
-	d.putSnapshot(m.now(), s)
-	return d.snap, nil
-}
-
 func (d *memDep) putSnapshot(now time.Time, s ratelimit.Snapshot) {
 	if d.hasSnap && now.Before(d.snapExp) && !s.ObservedAt.After(d.snap.ObservedAt) {
 		return
@@ -216,45 +168,28 @@ func (d *memDep) putSnapshot(now time.Time, s ratelimit.Snapshot) {
 	d.snap, d.hasSnap, d.snapExp = s, true, now.Add(snapshotTTL(s))
 }
 
-// SetCooldown implements [Store].
-func (m *MemoryStore) SetCooldown(ctx context.Context, id string, now time.Time, c Cooldown) (Cooldown, error) {
-	if !m.lock(now) {
-		return Cooldown{}, &StoreError{Op: "cooldown", Err: ErrClosed}
-	}
-	defer m.mu.Unlock()
-	d := m.dep(id)
-	d.putCooldown(m.now(), now, c)
-	return d.cooldown(m.now()), nil
-}
-
-func (d *memDep) putCooldown(storeNow, now time.Time, c Cooldown) {
+func (d *memDep) putCooldown(now time.Time, c Cooldown) {
 	if c.Until.IsZero() {
 		return
 	}
-	if !d.cdExp.IsZero() && storeNow.Before(d.cdExp) && !c.Until.After(d.cd.Until) {
+	if !d.cdExp.IsZero() && now.Before(d.cdExp) && !c.Until.After(d.cd.Until) {
 		return
 	}
-	d.cd, d.cdExp = c, storeNow.Add(cooldownTTL(now, c.Until))
+	d.cd, d.cdExp = c, now.Add(cooldownTTL(now, c.Until))
 }
 
-func (d *memDep) cooldown(storeNow time.Time) Cooldown {
-	if d.cdExp.IsZero() || !storeNow.Before(d.cdExp) {
+func (d *memDep) cooldown(now time.Time) Cooldown {
+	if d.cdExp.IsZero() || !now.Before(d.cdExp) {
 		return Cooldown{}
 	}
 	return d.cd
 }
 
 // Sync implements [Store].
-func (m *MemoryStore) Sync(ctx context.Context, w Window, ops []SyncOp) error {
-	if !m.lock(w.At) {
-		err := &StoreError{Op: "sync", Err: ErrClosed}
-		for k := range ops {
-			ops[k].Err = err
-		}
-		return err
-	}
+func (m *memoryStore) Sync(ctx context.Context, w Window, ops []SyncOp) error {
+	now := w.At
+	m.lock(now)
 	defer m.mu.Unlock()
-	now := m.now()
 	i := w.Index()
 	for k := range ops {
 		op := &ops[k]
@@ -265,12 +200,12 @@ func (m *MemoryStore) Sync(ctx context.Context, w Window, ops []SyncOp) error {
 		if op.HasSnapshot {
 			d.putSnapshot(now, op.Snapshot)
 		}
-		d.putCooldown(now, w.At, op.Cooldown)
+		d.putCooldown(now, op.Cooldown)
 		if op.Replica != "" {
 			if d.inflight == nil {
 				d.inflight = make(map[string]memInFlight)
 			}
-			d.inflight[op.Replica] = memInFlight{n: op.InFlight, at: w.At}
+			d.inflight[op.Replica] = memInFlight{n: op.InFlight, at: now}
 		}
 		op.Usage = d.usage(w)
 		op.HasSharedSnapshot = d.hasSnap && now.Before(d.snapExp)
@@ -281,21 +216,13 @@ func (m *MemoryStore) Sync(ctx context.Context, w Window, ops []SyncOp) error {
 		op.SharedCooldown = d.cooldown(now)
 		op.SharedInFlight = 0
 		for r, f := range d.inflight {
-			if w.At.Sub(f.at) >= InFlightTTL {
+			if now.Sub(f.at) >= inFlightTTL {
 				delete(d.inflight, r)
 				continue
 			}
 			op.SharedInFlight += f.n
 		}
 	}
-	return nil
-}
-
-// Close implements [Store]; later calls fail with [ErrClosed].
-func (m *MemoryStore) Close() error {
-	m.mu.Lock()
-	m.closed, m.deps = true, nil
-	m.mu.Unlock()
 	return nil
 }
 
@@ -316,4 +243,4 @@ func cooldownTTL(now, until time.Time) time.Duration {
 	return max(until.Sub(now), 0) + time.Minute
 }
 
-var _ Store = (*MemoryStore)(nil)
+var _ Store = (*memoryStore)(nil)

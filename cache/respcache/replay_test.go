@@ -1,4 +1,4 @@
-package cache
+package respcache
 
 import (
 	"encoding/json"
@@ -112,7 +112,7 @@ func TestReplay(t *testing.T) {
 func TestReplayRejects(t *testing.T) {
 	for _, body := range []string{`{"object":"text_completion","choices":[]}`, `{"data":[]}`, `nope`,
 		`{"object":"chat.completion","choices":[{"message":{"tool_calls":[1]}}]}`} {
-		if _, err := Replay(&Entry{Body: []byte(body)}, ReplayOptions{}); !errors.Is(err, ErrNotReplayable) {
+		if _, err := Replay(&Entry{Body: []byte(body)}, ReplayOptions{}); !errors.Is(err, errNotReplayable) {
 			t.Errorf("%s: %v", body, err)
 		}
 	}

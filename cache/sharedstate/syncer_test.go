@@ -1,4 +1,4 @@
-package cache
+package sharedstate
 
 import (
 	"context"
@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// errorLog records what a Syncer reports through WithOnError.
+// errorLog records what a Syncer reports through Config.OnError.
 type errorLog struct {
 	mu     sync.Mutex
 	events []error
@@ -102,8 +102,8 @@ func testMultiReplica(t *testing.T, newStore func(t *testing.T) (Store, *cmdCoun
 			for r := range 4 {
 				st, cnt := newStore(t)
 				counters = append(counters, cnt)
-				s := NewSyncer(st, WithMode(mode), WithClock(clock.Now), WithLogger(quiet),
-					WithReplicaID(fmt.Sprint("r", r)), WithTimeout(5*time.Second))
+				s := NewSyncer(st, Config{Mode: mode, Now: clock.Now, Logger: quiet,
+					ReplicaID: fmt.Sprint("r", r), Timeout: 5 * time.Second})
 				t.Cleanup(func() { _ = s.Close() })
 				syncers = append(syncers, s)
 			}
@@ -151,14 +151,14 @@ func TestMultiReplicaMiniredis(t *testing.T) {
 		cnt := &cmdCounter{}
 		c.AddHook(cnt)
 		t.Cleanup(func() { _ = c.Close() })
-		return NewRedisFromClient(c, "mr:"), cnt
+		return NewRedisStoreFromClient(c, "mr:"), cnt
 	})
 }
 
 func TestMultiReplicaRedis(t *testing.T) {
-	prefix := newReal(t).Prefix()
+	prefix := newReal(t).prefix
 	testMultiReplica(t, func(t *testing.T) (Store, *cmdCounter) {
-		s, err := NewRedis(RedisConfig{URL: redisURL(), Prefix: prefix})
+		s, err := NewRedisStore(RedisConfig{URL: redisURL(), Prefix: prefix})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -182,7 +182,7 @@ func TestSyncerTokens(t *testing.T) {
 		t.Run(mode.String(), func(t *testing.T) {
 			store, _ := newMini(t)
 			clock := newFakeClock(t0)
-			s := NewSyncer(store, WithMode(mode), WithClock(clock.Now), WithInterval(-1), WithLogger(quiet))
+			s := NewSyncer(store, Config{Mode: mode, Now: clock.Now, Interval: new(time.Duration(0)), Logger: quiet})
 			defer s.Close()
 			lim := Limits{TPM: 1000}
 			var rs []Reservation
@@ -205,8 +205,8 @@ func TestSyncerTokens(t *testing.T) {
 			if err := s.Flush(ctx); err != nil {
 				t.Fatal(err)
 			}
-			if u, _ := store.IncrUsage(ctx, "d", clock.Window(), 0, 0); u != (Usage{Requests: 9, Tokens: 840}) {
-				t.Errorf("shared usage %+v, want 9 requests, 840 tokens", u)
+			if op, _ := readOp(ctx, store, clock.Window(), "d"); op.Usage != (Usage{Requests: 9, Tokens: 840}) {
+				t.Errorf("shared usage %+v, want 9 requests, 840 tokens", op.Usage)
 			}
 			if u := s.Usage("d"); u != (Usage{Requests: 9, Tokens: 840}) {
 				t.Errorf("Syncer.Usage %+v, want 9 requests, 840 tokens", u)
@@ -235,18 +235,18 @@ func TestSyncerSharesCooldownsSnapshotsInFlight(t *testing.T) {
 	var mu sync.Mutex
 	var cds []cdEvent
 	var snaps []string
-	a := NewSyncer(store, WithClock(clock.Now), WithInterval(-1), WithReplicaID("a"), WithLogger(quiet))
-	b := NewSyncer(store, WithClock(clock.Now), WithInterval(-1), WithReplicaID("b"), WithLogger(quiet),
-		WithOnCooldown(func(id string, c Cooldown) {
+	a := NewSyncer(store, Config{Now: clock.Now, Interval: new(time.Duration(0)), ReplicaID: "a", Logger: quiet})
+	b := NewSyncer(store, Config{Now: clock.Now, Interval: new(time.Duration(0)), ReplicaID: "b", Logger: quiet,
+		OnCooldown: func(id string, c Cooldown) {
 			mu.Lock()
 			cds = append(cds, cdEvent{id, c})
 			mu.Unlock()
-		}),
-		WithOnSnapshot(func(id string, s ratelimit.Snapshot) {
+		},
+		OnSnapshot: func(id string, s ratelimit.Snapshot) {
 			mu.Lock()
 			snaps = append(snaps, fmt.Sprint(id, s.RemainingRequests))
 			mu.Unlock()
-		}))
+		}})
 	defer a.Close()
 	defer b.Close()
 	b.Track("d1", "d2")
@@ -308,7 +308,7 @@ func TestSyncerFaultMiniredis(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {
 			mr := miniredis.RunT(t)
-			store, err := NewRedis(RedisConfig{Addr: mr.Addr(), Prefix: "f:"})
+			store, err := NewRedisStore(RedisConfig{Addr: mr.Addr(), Prefix: "f:"})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -328,8 +328,8 @@ func runFault(t *testing.T, mode SyncMode, store *RedisStore, stop, start func()
 	ctx := context.Background()
 	clock := newFakeClock(t0.Add(time.Second))
 	var errs errorLog
-	s := NewSyncer(store, WithMode(mode), WithClock(clock.Now), WithInterval(-1), WithLogger(quiet),
-		WithOnError(errs.record), WithTimeout(2*time.Second))
+	s := NewSyncer(store, Config{Mode: mode, Now: clock.Now, Interval: new(time.Duration(0)), Logger: quiet,
+		OnError: errs.record, Timeout: 2 * time.Second})
 	lim := Limits{RPM: 1000}
 	reserve := func(n int) {
 		t.Helper()
@@ -353,8 +353,8 @@ func runFault(t *testing.T, mode SyncMode, store *RedisStore, stop, start func()
 			t.Fatal("flush succeeded with Redis down")
 		}
 	}
-	if s.Healthy() || s.Err() == nil || errs.pattern() != "E" {
-		t.Fatalf("during the outage: healthy=%v err=%v reports %q, want one E", s.Healthy(), s.Err(), errs.pattern())
+	if s.Err() == nil || errs.pattern() != "E" {
+		t.Fatalf("during the outage: err=%v reports %q, want an error and one E", s.Err(), errs.pattern())
 	}
 	start()
 	// go-redis reconnects by itself; the first flush may meet a broken
@@ -365,14 +365,15 @@ func runFault(t *testing.T, mode SyncMode, store *RedisStore, stop, start func()
 			break
 		}
 	}
-	if err != nil || !s.Healthy() || errs.pattern() != "ER" {
-		t.Fatalf("after restart: flush %v, healthy=%v, reports %q, want ER", err, s.Healthy(), errs.pattern())
+	if err != nil || s.Err() != nil || errs.pattern() != "ER" {
+		t.Fatalf("after restart: flush %v, err=%v, reports %q, want ER", err, s.Err(), errs.pattern())
 	}
 	reserve(5)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	u, err := store.IncrUsage(ctx, "d", WindowAt(clock.Now(), 0), 0, 0)
+	op, err := readOp(ctx, store, clock.Window(), "d")
+	u := op.Usage
 	switch {
 	case err != nil:
 		t.Errorf("shared usage: %v", err)
@@ -386,20 +387,15 @@ func runFault(t *testing.T, mode SyncMode, store *RedisStore, stop, start func()
 		// Leases granted by the lost server are given back to the new one.
 		t.Errorf("shared usage %+v, want at least the outage's 20 requests", u)
 	}
-	c, err := store.SetCooldown(ctx, "d", clock.Now(), Cooldown{})
-	if err != nil || c.Reason != "outage" {
+	op, err = readOp(ctx, store, clock.Window(), "d")
+	if c := op.SharedCooldown; err != nil || c.Reason != "outage" {
 		t.Errorf("cooldown set during the outage: %+v (%v)", c, err)
 	}
 }
 
 // blockingStore never answers before the context ends: a Redis that
 // hangs.
-type blockingStore struct{ MemoryStore }
-
-func (b *blockingStore) TryReserve(ctx context.Context, id string, w Window, reqs, tokens, rpm, tpm int64) (bool, Usage, error) {
-	<-ctx.Done()
-	return false, Usage{}, &StoreError{Op: "reserve", Err: ctx.Err()}
-}
+type blockingStore struct{}
 
 func (b *blockingStore) Lease(ctx context.Context, id string, w Window, want, min Usage, lim Limits) (Usage, Usage, error) {
 	<-ctx.Done()
@@ -417,8 +413,8 @@ func TestSyncerHungStore(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {
 			var errs errorLog
-			s := NewSyncer(&blockingStore{}, WithMode(mode), WithInterval(-1), WithLogger(quiet),
-				WithTimeout(time.Millisecond), WithReplicas(4), WithOnError(errs.record))
+			s := NewSyncer(&blockingStore{}, Config{Mode: mode, Interval: new(time.Duration(0)), Logger: quiet,
+				Timeout: time.Millisecond, Replicas: 4, OnError: errs.record})
 			defer s.Close()
 			lim := Limits{RPM: 100}
 			n := 0
@@ -443,18 +439,18 @@ func TestSyncerHungStore(t *testing.T) {
 // does not start an incident.
 func TestSyncerCanceledContext(t *testing.T) {
 	var errs errorLog
-	s := NewSyncer(&blockingStore{}, WithMode(SyncEveryRequest), WithInterval(-1), WithLogger(quiet), WithOnError(errs.record))
+	s := NewSyncer(&blockingStore{}, Config{Mode: SyncEveryRequest, Interval: new(time.Duration(0)), Logger: quiet, OnError: errs.record})
 	defer s.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := s.Reserve(ctx, "d", 0, Limits{RPM: 1})
-	if !errors.Is(err, context.Canceled) || !s.Healthy() || errs.pattern() != "" {
-		t.Errorf("err %v, healthy %v, reports %q", err, s.Healthy(), errs.pattern())
+	if !errors.Is(err, context.Canceled) || s.Err() != nil || errs.pattern() != "" {
+		t.Errorf("err %v, syncer err %v, reports %q", err, s.Err(), errs.pattern())
 	}
 }
 
 func TestSyncerClosed(t *testing.T) {
-	s := NewSyncer(nil) // memory store, background loop running
+	s := NewSyncer(nil, Config{}) // memory store, background loop running
 	if _, err := s.Reserve(context.Background(), "d", 1, Limits{RPM: 1}); err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +472,7 @@ func TestSyncerLeaseGivenBack(t *testing.T) {
 	ctx := context.Background()
 	store := NewMemoryStore()
 	clock := newFakeClock(t0.Add(time.Second))
-	s := NewSyncer(store, WithClock(clock.Now), WithInterval(-1), WithLogger(quiet))
+	s := NewSyncer(store, Config{Now: clock.Now, Interval: new(time.Duration(0)), Logger: quiet})
 	defer s.Close()
 	lim := Limits{RPM: 10000}
 	for range 50 { // the lease grows to 2% of 10000
@@ -484,15 +480,15 @@ func TestSyncerLeaseGivenBack(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if u, _ := store.IncrUsage(ctx, "d", clock.Window(), 0, 0); u.Requests <= 50 {
-		t.Fatalf("store usage %d: expected an outstanding lease", u.Requests)
+	if op, _ := readOp(ctx, store, clock.Window(), "d"); op.Usage.Requests <= 50 {
+		t.Fatalf("store usage %d: expected an outstanding lease", op.Usage.Requests)
 	}
 	clock.Add(time.Minute)
 	if err := s.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	prev := WindowAt(t0.Add(time.Second), 0)
-	if u, _ := store.IncrUsage(ctx, "d", prev, 0, 0); u.Requests != 50 {
-		t.Errorf("previous window holds %d, want the 50 spent", u.Requests)
+	prev := Window{At: t0.Add(time.Second)}
+	if op, _ := readOp(ctx, store, prev, "d"); op.Usage.Requests != 50 {
+		t.Errorf("previous window holds %d, want the 50 spent", op.Usage.Requests)
 	}
 }

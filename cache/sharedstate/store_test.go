@@ -1,8 +1,7 @@
-package cache
+package sharedstate
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -28,9 +27,9 @@ type storeMaker struct {
 func storeMakers() []storeMaker {
 	return []storeMaker{
 		{"memory", func(t *testing.T) storeEnv {
+			// The memory store keeps time by the windows it is given.
 			c := newFakeClock(t0)
-			m := &MemoryStore{Now: c.Now}
-			return storeEnv{store: m, clock: c, advance: c.Add}
+			return storeEnv{store: NewMemoryStore(), clock: c, advance: c.Add}
 		}},
 		{"miniredis", func(t *testing.T) storeEnv {
 			s, mr := newMini(t)
@@ -74,7 +73,7 @@ func TestStoreTryReserveLimits(t *testing.T) {
 				okN := 0
 				var last Usage
 				for range 10 {
-					ok, u, err := e.store.TryReserve(ctx, "dep-a", e.clock.Window(), 1, tt.tokens, tt.rpm, tt.tpm)
+					ok, u, err := reserve(ctx, e.store, "dep-a", e.clock.Window(), Usage{1, tt.tokens}, Limits{tt.rpm, tt.tpm})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -92,7 +91,7 @@ func TestStoreTryReserveLimits(t *testing.T) {
 					}
 				}
 				// Another deployment has its own budget.
-				if ok, _, _ := e.store.TryReserve(ctx, "dep-b", e.clock.Window(), 1, tt.tokens, tt.rpm, tt.tpm); !ok {
+				if ok, _, _ := reserve(ctx, e.store, "dep-b", e.clock.Window(), Usage{1, tt.tokens}, Limits{tt.rpm, tt.tpm}); !ok {
 					t.Error("dep-b refused")
 				}
 			})
@@ -109,7 +108,7 @@ func TestStoreSlidingWindow(t *testing.T) {
 		e.clock.Set(t0.Add(30 * time.Second))
 		reserveAll := func() (n int64, u Usage) {
 			for {
-				ok, uu, err := e.store.TryReserve(ctx, "d", e.clock.Window(), 1, 0, 100, 0)
+				ok, uu, err := reserve(ctx, e.store, "d", e.clock.Window(), Usage{Requests: 1}, Limits{RPM: 100})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -166,11 +165,11 @@ func TestStoreLease(t *testing.T) {
 			}
 		}
 		// Giving back makes room again, and usage never goes negative.
-		if u, err := e.store.IncrUsage(ctx, "d", w, -3, -300); err != nil || u != (Usage{7, 700}) {
-			t.Fatalf("give back: %+v, %v", u, err)
+		if op, err := syncOp(ctx, e.store, w, SyncOp{ID: "d", Incr: Usage{-3, -300}}); err != nil || op.Usage != (Usage{7, 700}) {
+			t.Fatalf("give back: %+v, %v", op.Usage, err)
 		}
-		if u, _ := e.store.IncrUsage(ctx, "d", w, -100, -100000); u != (Usage{}) {
-			t.Errorf("usage after over-refund %+v, want zero", u)
+		if op, _ := syncOp(ctx, e.store, w, SyncOp{ID: "d", Incr: Usage{-100, -100000}}); op.Usage != (Usage{}) {
+			t.Errorf("usage after over-refund %+v, want zero", op.Usage)
 		}
 		if g, _, _ := e.store.Lease(ctx, "d", w, Usage{4, 400}, Usage{4, 400}, lim); g != (Usage{4, 400}) {
 			t.Errorf("after refund granted %+v", g)
@@ -198,15 +197,16 @@ func TestStoreSnapshotNewestWins(t *testing.T) {
 			{snap(now.Add(3*time.Second), 99), 3}, // same time: first kept
 		}
 		for i, s := range steps {
-			got, err := e.store.SetSnapshot(ctx, "d", s.put)
+			op, err := syncOp(ctx, e.store, e.clock.Window(), SyncOp{ID: "d", Snapshot: s.put, HasSnapshot: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.ObservedAt.Sub(now) != time.Duration(s.wantAtSec)*time.Second {
+			got := op.SharedSnapshot
+			if !op.HasSharedSnapshot || got.ObservedAt.Sub(now) != time.Duration(s.wantAtSec)*time.Second {
 				t.Errorf("step %d: kept snapshot observed at +%v, want +%ds", i, got.ObservedAt.Sub(now), s.wantAtSec)
 			}
 		}
-		got, _ := e.store.SetSnapshot(ctx, "d", snap(now, 0))
+		got := mustSync(t, e.store, e.clock.Window(), SyncOp{ID: "d", Snapshot: snap(now, 0), HasSnapshot: true}).SharedSnapshot
 		want := snap(now.Add(3*time.Second), 30)
 		if !got.ObservedAt.Equal(want.ObservedAt) || got.RemainingRequests != 30 || got.ResetRequests != 7*time.Second ||
 			got.LimitTokens != ratelimit.Unknown || got.RetryAfter != ratelimit.Unknown {
@@ -231,10 +231,11 @@ func TestStoreCooldownExtendsNeverShortens(t *testing.T) {
 			{time.Minute, "other", time.Minute, "auth"},
 		}
 		for i, s := range steps {
-			got, err := e.store.SetCooldown(ctx, "d", now, Cooldown{Until: now.Add(s.until), Reason: s.reason})
+			op, err := syncOp(ctx, e.store, Window{At: now}, SyncOp{ID: "d", Cooldown: Cooldown{Until: now.Add(s.until), Reason: s.reason}})
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := op.SharedCooldown
 			if got.Until.Sub(now) != s.wantUntil || got.Reason != s.wantReason {
 				t.Errorf("step %d: %v %q, want %v %q", i, got.Until.Sub(now), got.Reason, s.wantUntil, s.wantReason)
 			}
@@ -308,13 +309,13 @@ func TestStoreTTL(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			e := m.make(t)
 			now := e.clock.Now()
-			if _, _, err := e.store.TryReserve(ctx, "d", e.clock.Window(), 1, 10, 0, 0); err != nil {
+			if _, _, err := reserve(ctx, e.store, "d", e.clock.Window(), Usage{1, 10}, Limits{}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.store.SetSnapshot(ctx, "d", snap(now, 1)); err != nil {
+			if _, err := syncOp(ctx, e.store, e.clock.Window(), SyncOp{ID: "d", Snapshot: snap(now, 1), HasSnapshot: true}); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := e.store.SetCooldown(ctx, "d", now, Cooldown{Until: now.Add(5 * time.Second), Reason: "r"}); err != nil {
+			if _, err := syncOp(ctx, e.store, e.clock.Window(), SyncOp{ID: "d", Cooldown: Cooldown{Until: now.Add(5 * time.Second), Reason: "r"}}); err != nil {
 				t.Fatal(err)
 			}
 			ops := []SyncOp{{ID: "d", Replica: "r1", InFlight: 2}}
@@ -332,8 +333,8 @@ func TestStoreTTL(t *testing.T) {
 				if keys := e.mr.Keys(); len(keys) != 0 {
 					t.Errorf("keys left after 12 min: %v", keys)
 				}
-			case *MemoryStore:
-				_, _ = s.IncrUsage(ctx, "other", e.clock.Window(), 0, 0) // triggers the sweep
+			case *memoryStore:
+				_, _ = readOp(ctx, s, e.clock.Window(), "other") // triggers the sweep
 				s.mu.Lock()
 				_, left := s.deps["d"]
 				s.mu.Unlock()
@@ -344,19 +345,6 @@ func TestStoreTTL(t *testing.T) {
 		})
 	}
 }
-
-func TestStoreClosed(t *testing.T) {
-	ctx := context.Background()
-	m := NewMemoryStore()
-	_ = m.Close()
-	_, _, err := m.TryReserve(ctx, "d", WindowAt(t0, 0), 1, 1, 0, 0)
-	var se *StoreError
-	if !errors.As(err, &se) || !errors.Is(err, ErrClosed) {
-		t.Errorf("after Close: %v", err)
-	}
-}
-
-func errorsAs[T error](err error, target *T) bool { return errors.As(err, target) }
 
 func FuzzDecodeSnapshot(f *testing.F) {
 	f.Add(encodeSnapshot(snap(t0, 3)))
@@ -399,7 +387,7 @@ func FuzzDecodeCooldown(f *testing.F) {
 func TestRedisSyncAfterScriptFlush(t *testing.T) {
 	ctx := context.Background()
 	s, mr := newMini(t)
-	w := WindowAt(t0, 0)
+	w := Window{At: t0}
 	ops := []SyncOp{{ID: "a", Incr: Usage{Requests: 1}}, {ID: "b", Incr: Usage{Requests: 2}}}
 	if err := s.Sync(ctx, w, ops); err != nil {
 		t.Fatal(err)
@@ -415,7 +403,7 @@ func TestRedisSyncAfterScriptFlush(t *testing.T) {
 	if ops[0].Usage.Requests != 1 || ops[1].Usage.Requests != 2 {
 		t.Errorf("after script flush: %+v %+v", ops[0].Usage, ops[1].Usage)
 	}
-	if ok, _, err := s.TryReserve(ctx, "a", w, 1, 0, 2, 0); !ok || err != nil {
+	if ok, _, err := reserve(ctx, s, "a", w, Usage{Requests: 1}, Limits{RPM: 2}); !ok || err != nil {
 		t.Errorf("reserve after script flush: %v %v", ok, err)
 	}
 }

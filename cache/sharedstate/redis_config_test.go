@@ -1,4 +1,4 @@
-package cache
+package sharedstate
 
 import (
 	"crypto/tls"
@@ -33,8 +33,8 @@ func TestRedisConfigOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			o, err := tt.cfg.universalOptions()
 			if tt.wantErr {
-				if err == nil || !strings.HasPrefix(err.Error(), "cache: ") {
-					t.Errorf("err %v, want a cache: error", err)
+				if err == nil || !strings.HasPrefix(err.Error(), "sharedstate: ") {
+					t.Errorf("err %v, want a sharedstate: error", err)
 				}
 				return
 			}

@@ -1,4 +1,4 @@
-package cache
+package sharedstate
 
 import (
 	"errors"
@@ -16,7 +16,7 @@ import (
 
 const stampLen = 20
 
-var errCodec = errors.New("cache: malformed stored value")
+var errCodec = errors.New("sharedstate: malformed stored value")
 
 func appendStamp(b []byte, t time.Time) []byte {
 	n := t.UnixNano()

@@ -1,36 +1,31 @@
-package cache
+package sharedstate
 
 import "time"
 
-// DefaultWindow is the length of a usage window when none is given: rpm and
+// defaultWindow is the length of a usage window when none is given: rpm and
 // tpm limits are per minute.
-const DefaultWindow = time.Minute
+const defaultWindow = time.Minute
 
 // weightScale is the fixed-point scale of the previous window's weight. The
 // weight is passed to Redis as an integer so that the Go and Lua
 // implementations compute exactly the same estimate.
 const weightScale = 10000
 
-// Window says when an operation happens and how long a usage window is. The
-// zero Length means [DefaultWindow]. Windows are aligned on the Unix epoch,
-// so every replica agrees on window boundaries without talking to the
-// others (clock skew between replicas shifts their view by the skew).
+// Window says when an operation happens and how long a usage window is.
+// Windows are aligned on the Unix epoch, so every replica agrees on window
+// boundaries without talking to the others (clock skew between replicas
+// shifts their view by the skew).
 type Window struct {
-	// At is the time of the operation, from the caller's (injectable) clock.
+	// At is the time of the operation, from the caller's (injectable)
+	// clock. A Store takes it as the current time.
 	At time.Time
-	// Length is the window length; zero or negative means DefaultWindow.
+	// Length is the window length; zero or negative means one minute.
 	Length time.Duration
-}
-
-// WindowAt returns the window of length length (zero: DefaultWindow) that
-// contains t.
-func WindowAt(t time.Time, length time.Duration) Window {
-	return Window{At: t, Length: length}
 }
 
 func (w Window) length() int64 {
 	if w.Length <= 0 {
-		return int64(DefaultWindow)
+		return int64(defaultWindow)
 	}
 	return int64(w.Length)
 }
@@ -44,11 +39,6 @@ func (w Window) Index() int64 {
 		idx--
 	}
 	return idx
-}
-
-// Start returns the start of the fixed window containing At.
-func (w Window) Start() time.Time {
-	return time.Unix(0, w.Index()*w.length())
 }
 
 // prevWeight returns how much of the previous fixed window is still inside

@@ -1,4 +1,4 @@
-package cache
+package sharedstate
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // Usage is a deployment's request and token usage over the trailing window,
 // across every replica sharing the Store: the sliding-window estimate (see
 // the package documentation). It is also used as an amount (a number of
-// requests and tokens) in [Store.Lease].
+// requests and tokens) in [Store.Lease] and [SyncOp].
 type Usage struct {
 	Requests int64
 	Tokens   int64
@@ -30,9 +30,6 @@ type Cooldown struct {
 	Reason string
 }
 
-// Active reports whether the cooldown is still running at now.
-func (c Cooldown) Active(now time.Time) bool { return now.Before(c.Until) }
-
 // SyncOp is one deployment's part of a [Store.Sync] call: what to push, and
 // (filled in by Sync) what every replica has shared so far.
 type SyncOp struct {
@@ -43,7 +40,8 @@ type SyncOp struct {
 
 	// Incr adds to the usage of the window containing the Sync window's
 	// At; IncrPrev to the window before it. Negative values give back
-	// (unused leases, token estimates that were too high).
+	// (unused leases, token estimates that were too high); stored counts
+	// never go below zero.
 	Incr, IncrPrev Usage
 	// Snapshot, when HasSnapshot, is stored unless the shared one was
 	// observed later.
@@ -54,7 +52,8 @@ type SyncOp struct {
 	Cooldown Cooldown
 	// Replica, when non-empty, publishes InFlight as this replica's current
 	// number of requests in flight to the deployment. Each replica's count
-	// expires after InFlightTTL unless published again.
+	// expires 30 seconds after it was published (by the Sync window's At)
+	// unless published again, so a replica that died stops counting.
 	Replica  string
 	InFlight int64
 
@@ -77,33 +76,25 @@ type SyncOp struct {
 	Err error
 }
 
-// InFlightTTL is how long a replica's published in-flight count counts
+// inFlightTTL is how long a replica's published in-flight count counts
 // without being published again: a replica that died stops counting after
 // it.
-const InFlightTTL = 30 * time.Second
+const inFlightTTL = 30 * time.Second
 
-// Store holds the router state shared by every replica. Implementations
-// must be safe for concurrent use and make each method atomic with respect
-// to the others (Redis: one Lua script per deployment).
+// Store holds the router state shared by every replica: exactly what a
+// [Syncer] asks of it. Implementations must be safe for concurrent use and
+// make each call atomic per deployment with respect to the others (Redis:
+// one Lua script per deployment). Times come from the caller, in the
+// [Window] of each call; a Store reads no clock of its own except where
+// its backend keeps time (Redis key TTLs).
 type Store interface {
-	// TryReserve adds reqs and tokens to deployment id's usage in window w
-	// if the result stays within rpmLimit and tpmLimit (zero: no limit),
-	// atomically across replicas. It returns whether it did and the usage
-	// after the call (unchanged when ok is false).
-	TryReserve(ctx context.Context, id string, w Window, reqs, tokens, rpmLimit, tpmLimit int64) (ok bool, u Usage, err error)
-	// Lease is TryReserve that grants as much of want as fits, but at least
-	// min of each (else nothing). It is how a batching replica takes a
-	// slice of a shared limit to spend locally.
+	// Lease adds to deployment id's usage in window w as much of want as
+	// fits under lim (zero: no limit), but at least min of each, else
+	// nothing, atomically across replicas. It returns what it granted and
+	// the usage after the call. A reservation of exactly one request is a
+	// Lease with min equal to want; a batching replica leases a slice of a
+	// shared limit to spend locally.
 	Lease(ctx context.Context, id string, w Window, want, min Usage, lim Limits) (granted, u Usage, err error)
-	// IncrUsage adds reqs and tokens (negative to give back) to id's usage
-	// in window w, without checking limits, and returns the new usage.
-	IncrUsage(ctx context.Context, id string, w Window, reqs, tokens int64) (Usage, error)
-	// SetSnapshot stores s as id's snapshot unless the stored one is newer
-	// (by ObservedAt), and returns the newest.
-	SetSnapshot(ctx context.Context, id string, s ratelimit.Snapshot) (ratelimit.Snapshot, error)
-	// SetCooldown stores c unless the stored cooldown ends later, and
-	// returns the one in force. now is used to compute the key's TTL.
-	SetCooldown(ctx context.Context, id string, now time.Time, c Cooldown) (Cooldown, error)
 	// Sync applies every op's pushes and fills in its results, in one round
 	// trip where the backend allows it. When it returns an error, the ops
 	// whose Err is nil were applied and the others were not (a network
@@ -111,21 +102,21 @@ type Store interface {
 	// which errs on the safe side). With no ops it checks that the Store
 	// answers.
 	Sync(ctx context.Context, w Window, ops []SyncOp) error
-	// Close releases the Store's resources.
-	Close() error
 }
 
-// ErrClosed is returned by a Store or Syncer used after Close.
-var ErrClosed = errors.New("cache: closed")
+// ErrClosed is returned by a Syncer used after Close.
+var ErrClosed = errors.New("sharedstate: closed")
 
 // StoreError is a failure of the shared Store (Redis unreachable, timed
-// out, a script error). The Syncer falls back to local state on it.
+// out, a script error). The Syncer falls back to local state on it; it
+// reaches the caller only through [Syncer.Flush], [Syncer.Err] and
+// Config.OnError.
 type StoreError struct {
-	Op  string // "reserve", "lease", "incr", "snapshot", "cooldown", "sync", "get", "set"
+	Op  string // "lease", "sync"
 	Err error
 }
 
-func (e *StoreError) Error() string { return fmt.Sprintf("cache: store %s: %v", e.Op, e.Err) }
+func (e *StoreError) Error() string { return fmt.Sprintf("sharedstate: store %s: %v", e.Op, e.Err) }
 
 // Unwrap returns the underlying error.
 func (e *StoreError) Unwrap() error { return e.Err }
@@ -141,9 +132,9 @@ type LimitError struct {
 
 func (e *LimitError) Error() string {
 	if e.Limit == "tpm" {
-		return fmt.Sprintf("cache: deployment %q at its tpm limit (%d/%d tokens)", e.ID, e.Usage.Tokens, e.Limits.TPM)
+		return fmt.Sprintf("sharedstate: deployment %q at its tpm limit (%d/%d tokens)", e.ID, e.Usage.Tokens, e.Limits.TPM)
 	}
-	return fmt.Sprintf("cache: deployment %q at its rpm limit (%d/%d requests)", e.ID, e.Usage.Requests, e.Limits.RPM)
+	return fmt.Sprintf("sharedstate: deployment %q at its rpm limit (%d/%d requests)", e.ID, e.Usage.Requests, e.Limits.RPM)
 }
 
 // limitError builds the LimitError for a refused reservation of reqs and
@@ -156,7 +147,7 @@ func limitError(id string, u Usage, reqs, tokens int64, lim Limits) *LimitError 
 	return e
 }
 
-// fits reports how much of want fits under lim at usage u.
+// grant reports how much of want fits under lim at usage u.
 func grant(u, want Usage, lim Limits) Usage {
 	g := want
 	if lim.RPM > 0 && u.Requests+g.Requests > lim.RPM {

@@ -1,4 +1,4 @@
-package cache
+package respcache
 
 import (
 	"encoding/json"
@@ -9,9 +9,9 @@ import (
 	"github.com/switchyard-go/switchyard/provider"
 )
 
-// ErrNotReplayable says a cached body is not a chat completion that
-// [Replay] can turn into a stream.
-var ErrNotReplayable = errors.New("cache: cached response is not a chat completion")
+// errNotReplayable says a cached body is not a chat completion that
+// Replay can turn into a stream.
+var errNotReplayable = errors.New("respcache: cached response is not a chat completion")
 
 // ReplayOptions shapes a replayed stream.
 type ReplayOptions struct {
@@ -70,15 +70,15 @@ type chunkDelta struct {
 	ToolCalls []json.RawMessage `json:"tool_calls,omitempty"`
 }
 
-// ReplayEvents turns a chat completion body into the chat.completion.chunk
+// replayEvents turns a chat completion body into the chat.completion.chunk
 // events an upstream would have streamed: per choice, a first chunk with
 // the role, the content (in pieces of ChunkRunes), the refusal, the tool
 // calls (each with an index and its whole arguments), and a last chunk with
 // the finish reason; then the usage chunk if asked.
-func ReplayEvents(body []byte, o ReplayOptions) ([]provider.Event, error) {
+func replayEvents(body []byte, o ReplayOptions) ([]provider.Event, error) {
 	var c cachedCompletion
 	if err := json.Unmarshal(body, &c); err != nil || c.Object != "chat.completion" {
-		return nil, ErrNotReplayable
+		return nil, errNotReplayable
 	}
 	var events []provider.Event
 	emit := func(ch chunkChoice) error {
@@ -112,7 +112,7 @@ func ReplayEvents(body []byte, o ReplayOptions) ([]provider.Event, error) {
 		for i, tc := range m.ToolCalls {
 			indexed, err := withIndex(tc, i)
 			if err != nil {
-				return nil, ErrNotReplayable
+				return nil, errNotReplayable
 			}
 			if err := emit(chunkChoice{Index: ch.Index, Delta: chunkDelta{ToolCalls: []json.RawMessage{indexed}}}); err != nil {
 				return nil, err
@@ -163,10 +163,14 @@ func splitRunes(s string, n int) []string {
 
 // Replay returns a cached chat completion as a [provider.Stream] of
 // chat.completion.chunk events, so that a streaming request can be served
-// from the cache. The stream's header is the entry's with Content-Type
-// text/event-stream; its Usage is the completion's usage.
+// from the cache: per choice, a first chunk with the role, the content (in
+// pieces of ChunkRunes), the refusal, the tool calls (each with an index
+// and its whole arguments), and a last chunk with the finish reason; then
+// the usage chunk if asked. The stream's header is the entry's with
+// Content-Type text/event-stream; its Usage is the completion's usage. It
+// fails when the entry is not a chat completion.
 func Replay(e *Entry, o ReplayOptions) (provider.Stream, error) {
-	events, err := ReplayEvents(e.Body, o)
+	events, err := replayEvents(e.Body, o)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +197,7 @@ func usageOf(body []byte) provider.Usage {
 			} `json:"completion_tokens_details"`
 		} `json:"usage"`
 	}
-	_ = json.Unmarshal(body, &v) // a body ReplayEvents accepted
+	_ = json.Unmarshal(body, &v) // a body replayEvents accepted
 	u := v.Usage
 	return provider.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens,
 		CachedTokens: u.PromptTokensDetails.CachedTokens, ReasoningTokens: u.CompletionTokensDetails.ReasoningTokens}

@@ -1,4 +1,4 @@
-package cache
+package sharedstate
 
 import (
 	"context"
@@ -29,7 +29,7 @@ func BenchmarkSyncerReserve(b *testing.B) {
 	b.Run("redis-ping", func(b *testing.B) {
 		store := newReal(b)
 		for b.Loop() {
-			if err := store.Ping(context.Background()); err != nil {
+			if err := store.Client().Ping(context.Background()).Err(); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -40,7 +40,7 @@ func BenchmarkSyncerReserve(b *testing.B) {
 func benchReserve(b *testing.B, store Store, mode SyncMode, cnt *cmdCounter) {
 	ctx := context.Background()
 	clock := newFakeClock(t0)
-	s := NewSyncer(store, WithMode(mode), WithClock(clock.Now), WithLogger(quiet), WithTimeout(time.Second))
+	s := NewSyncer(store, Config{Mode: mode, Now: clock.Now, Logger: quiet, Timeout: time.Second})
 	defer s.Close()
 	lim := Limits{RPM: 1_000_000, TPM: 1_000_000_000}
 	b.ReportAllocs()
@@ -54,8 +54,8 @@ func benchReserve(b *testing.B, store Store, mode SyncMode, cnt *cmdCounter) {
 		r.Done(90)
 	}
 	b.ReportMetric(float64(cnt.rtt.Load()-rtt0)/float64(b.N), "rtt/op")
-	if !s.Healthy() {
-		b.Fatalf("store unhealthy: %v", s.Err())
+	if err := s.Err(); err != nil {
+		b.Fatalf("store unhealthy: %v", err)
 	}
 }
 
@@ -68,7 +68,7 @@ func BenchmarkSyncerReserveParallel(b *testing.B) {
 			cnt := &cmdCounter{}
 			store.Client().AddHook(cnt)
 			clock := newFakeClock(t0)
-			s := NewSyncer(store, WithMode(mode), WithClock(clock.Now), WithLogger(quiet), WithTimeout(time.Second))
+			s := NewSyncer(store, Config{Mode: mode, Now: clock.Now, Logger: quiet, Timeout: time.Second})
 			defer s.Close()
 			lim := Limits{RPM: 1_000_000_000}
 			b.ReportAllocs()
@@ -100,48 +100,8 @@ func BenchmarkRedisSync(b *testing.B) {
 		for i := range ops {
 			ops[i] = SyncOp{ID: fmt.Sprint("dep-", i), Incr: Usage{Requests: 3, Tokens: 300}, Replica: "r", InFlight: 2}
 		}
-		if err := store.Sync(ctx, WindowAt(now, 0), ops); err != nil {
+		if err := store.Sync(ctx, Window{At: now}, ops); err != nil {
 			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkKey(b *testing.B) {
-	body := []byte(`{"model":"gpt-4o","messages":[{"role":"system","content":"You are terse."},` +
-		`{"role":"user","content":"What is the capital of France? Answer in one word."}],"temperature":0,"stream":true,"user":"u1"}`)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(body)))
-	for b.Loop() {
-		if _, err := Key("gpt-4o", "chat", body); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-func BenchmarkMemoryResponseCacheGet(b *testing.B) {
-	ctx := context.Background()
-	c := NewMemoryResponseCache()
-	_ = c.Set(ctx, "k", NewEntry(testResponse(), time.Now()), 0)
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, ok, _ := c.Get(ctx, "k"); !ok {
-				b.Error("miss")
-				return
-			}
-		}
-	})
-}
-
-func BenchmarkReplay(b *testing.B) {
-	e := &Entry{Body: []byte(chatBody)}
-	b.ReportAllocs()
-	for b.Loop() {
-		s, err := Replay(e, ReplayOptions{IncludeUsage: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for s.Next() {
 		}
 	}
 }

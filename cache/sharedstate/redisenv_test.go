@@ -1,4 +1,4 @@
-package cache
+package sharedstate
 
 import (
 	"context"
@@ -22,11 +22,10 @@ func newFakeClock(t time.Time) *fakeClock {
 	return c
 }
 
-func (c *fakeClock) Now() time.Time                   { return time.Unix(0, c.ns.Load()) }
-func (c *fakeClock) Add(d time.Duration)              { c.ns.Add(int64(d)) }
-func (c *fakeClock) Set(t time.Time)                  { c.ns.Store(t.UnixNano()) }
-func (c *fakeClock) Window() Window                   { return WindowAt(c.Now(), 0) }
-func (c *fakeClock) WindowLen(d time.Duration) Window { return WindowAt(c.Now(), d) }
+func (c *fakeClock) Now() time.Time      { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Add(d time.Duration) { c.ns.Add(int64(d)) }
+func (c *fakeClock) Set(t time.Time)     { c.ns.Store(t.UnixNano()) }
+func (c *fakeClock) Window() Window      { return Window{At: c.Now()} }
 
 // t0 is the start of a window, for tests that care where in the window
 // they are.
@@ -36,7 +35,7 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 func newMini(t testing.TB) (*RedisStore, *miniredis.Miniredis) {
 	t.Helper()
 	mr := miniredis.RunT(t)
-	s, err := NewRedis(RedisConfig{Addr: mr.Addr(), Timeout: 10 * time.Second})
+	s, err := NewRedisStore(RedisConfig{Addr: mr.Addr(), Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,18 +62,18 @@ func redisURL() string {
 // server can be reached.
 func newReal(t testing.TB) *RedisStore {
 	t.Helper()
-	s, err := NewRedis(RedisConfig{URL: redisURL(), Prefix: randomPrefix(t)})
+	s, err := NewRedisStore(RedisConfig{URL: redisURL(), Prefix: randomPrefix(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if err := s.Ping(ctx); err != nil {
+	if err := s.Client().Ping(ctx).Err(); err != nil {
 		_ = s.Close()
 		t.Skipf("redis: no server at %s: %v", redactURL(redisURL()), err)
 	}
 	t.Cleanup(func() {
-		cleanupPrefix(t, s.Client(), s.Prefix())
+		cleanupPrefix(t, s.Client(), s.prefix)
 		_ = s.Close()
 	})
 	return s
@@ -118,4 +117,28 @@ func (c *cmdCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.P
 		c.cmds.Add(int64(len(cmds)))
 		return next(ctx, cmds)
 	}
+}
+
+// readOp syncs an op that pushes nothing for deployment id at w and
+// returns it with what the store shares: its usage, snapshot, cooldown and
+// in-flight sum.
+func readOp(ctx context.Context, store Store, w Window, id string) (SyncOp, error) {
+	return syncOp(ctx, store, w, SyncOp{ID: id})
+}
+
+// syncOp syncs one op and returns it with its results.
+func syncOp(ctx context.Context, store Store, w Window, op SyncOp) (SyncOp, error) {
+	ops := []SyncOp{op}
+	err := store.Sync(ctx, w, ops)
+	return ops[0], err
+}
+
+// mustSync is syncOp that fails the test on an error.
+func mustSync(t testing.TB, store Store, w Window, op SyncOp) SyncOp {
+	t.Helper()
+	op, err := syncOp(t.Context(), store, w, op)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return op
 }

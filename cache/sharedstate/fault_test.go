@@ -1,4 +1,4 @@
-package cache
+package sharedstate
 
 import (
 	"context"
@@ -73,7 +73,7 @@ func TestSyncerFaultRedisServer(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode.String(), func(t *testing.T) {
 			srv := startRedisServer(t)
-			store, err := NewRedis(RedisConfig{Addr: srv.addr()})
+			store, err := NewRedisStore(RedisConfig{Addr: srv.addr()})
 			if err != nil {
 				t.Fatal(err)
 			}

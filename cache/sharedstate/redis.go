@@ -1,4 +1,4 @@
-package cache
+package sharedstate
 
 import (
 	"context"
@@ -15,19 +15,15 @@ import (
 	"github.com/switchyard-go/switchyard/ratelimit"
 )
 
-// DefaultPrefix namespaces every key Switchyard writes to Redis.
-const DefaultPrefix = "switchyard:"
+// defaultPrefix namespaces every key Switchyard writes to Redis.
+const defaultPrefix = "switchyard:"
 
-// RedisConfig says how to reach Redis. The zero value connects to
-// 127.0.0.1:6379, database 0. Exactly one way of naming the server is used,
-// first match wins: Client, URL, MasterName (Sentinel), Addrs (Cluster when
-// more than one, or when Cluster is set), Addr.
+// RedisConfig says how [NewRedisStore] reaches Redis. The zero value
+// connects to 127.0.0.1:6379, database 0. Exactly one way of naming the
+// server is used, first match wins: URL, MasterName (Sentinel), Addrs
+// (Cluster when more than one, or when Cluster is set), Addr. To bring your
+// own go-redis client, use [NewRedisStoreFromClient].
 type RedisConfig struct {
-	// Client, when set, is used as is and not closed by Close: share one
-	// client between the state store and the response cache, or bring your
-	// own options.
-	Client redis.UniversalClient
-
 	// URL is a redis:// or rediss:// (TLS) URL, such as
 	// "redis://:password@host:6379/0". With Cluster set it may list more
 	// nodes: "redis://host1:6379?addr=host2:6379".
@@ -51,7 +47,7 @@ type RedisConfig struct {
 	// TLS, when non-nil, connects over TLS ("rediss://" URLs set it).
 	TLS *tls.Config
 
-	// Prefix namespaces every key; empty means DefaultPrefix. It should not
+	// Prefix namespaces every key; empty means "switchyard:". It should not
 	// contain '{' or '}', which would defeat the per-deployment hash tags
 	// that spread deployments over Cluster slots.
 	Prefix string
@@ -69,8 +65,6 @@ func (c RedisConfig) String() string {
 	var b strings.Builder
 	b.WriteString("redis(")
 	switch {
-	case c.Client != nil:
-		b.WriteString("client")
 	case c.URL != "":
 		b.WriteString(redactURL(c.URL))
 	case c.MasterName != "":
@@ -100,7 +94,7 @@ func redactURL(u string) string {
 
 func (c RedisConfig) prefix() string {
 	if c.Prefix == "" {
-		return DefaultPrefix
+		return defaultPrefix
 	}
 	return c.Prefix
 }
@@ -112,19 +106,19 @@ func (c RedisConfig) universalOptions() (*redis.UniversalOptions, error) {
 	case c.URL != "" && c.Cluster:
 		co, err := redis.ParseClusterURL(c.URL)
 		if err != nil {
-			return nil, fmt.Errorf("cache: redis url: %w", err)
+			return nil, fmt.Errorf("sharedstate: redis url: %w", err)
 		}
 		o.Addrs, o.Username, o.Password, o.TLSConfig = co.Addrs, co.Username, co.Password, co.TLSConfig
 		o.IsClusterMode = true
 	case c.URL != "":
 		so, err := redis.ParseURL(c.URL)
 		if err != nil {
-			return nil, fmt.Errorf("cache: redis url: %w", err)
+			return nil, fmt.Errorf("sharedstate: redis url: %w", err)
 		}
 		o.Addrs, o.Username, o.Password, o.DB, o.TLSConfig = []string{so.Addr}, so.Username, so.Password, so.DB, so.TLSConfig
 	case c.MasterName != "":
 		if len(c.Addrs) == 0 {
-			return nil, errors.New("cache: redis: MasterName needs the Sentinel Addrs")
+			return nil, errors.New("sharedstate: redis: MasterName needs the Sentinel Addrs")
 		}
 		o.Addrs, o.MasterName = c.Addrs, c.MasterName
 	case len(c.Addrs) > 0:
@@ -164,6 +158,8 @@ func (c RedisConfig) universalOptions() (*redis.UniversalOptions, error) {
 // same server (or Cluster, or Sentinel group) and prefix. Each operation is
 // one Lua script on one deployment's keys; [RedisStore.Sync] pipelines one
 // script per deployment in one round trip. It is safe for concurrent use.
+// Key TTLs run on the server's clock; everything else takes its time from
+// the Window of each call.
 //
 // Keys, for deployment id and prefix p:
 //
@@ -177,14 +173,11 @@ type RedisStore struct {
 	prefix string
 }
 
-// NewRedis connects to Redis as configured. It does not wait for the
+// NewRedisStore connects to Redis as configured. It does not wait for the
 // server: go-redis connects lazily and reconnects on its own, so a Store
-// created while Redis is down starts working when Redis comes up. Use
-// [RedisStore.Ping] to check the connection.
-func NewRedis(cfg RedisConfig) (*RedisStore, error) {
-	if cfg.Client != nil {
-		return &RedisStore{client: cfg.Client, prefix: cfg.prefix()}, nil
-	}
+// created while Redis is down starts working when Redis comes up. Check the
+// connection with Client().Ping, or Sync with no ops.
+func NewRedisStore(cfg RedisConfig) (*RedisStore, error) {
 	o, err := cfg.universalOptions()
 	if err != nil {
 		return nil, err
@@ -192,28 +185,18 @@ func NewRedis(cfg RedisConfig) (*RedisStore, error) {
 	return &RedisStore{client: redis.NewUniversalClient(o), owned: true, prefix: cfg.prefix()}, nil
 }
 
-// NewRedisFromClient wraps an existing client; Close does not close it.
-// An empty prefix means DefaultPrefix.
-func NewRedisFromClient(c redis.UniversalClient, prefix string) *RedisStore {
+// NewRedisStoreFromClient wraps an existing, non-nil client (your own
+// options, or one shared with a response cache); Close does not close it.
+// An empty prefix means "switchyard:".
+func NewRedisStoreFromClient(c redis.UniversalClient, prefix string) *RedisStore {
 	return &RedisStore{client: c, prefix: RedisConfig{Prefix: prefix}.prefix()}
 }
 
 // Client returns the underlying go-redis client, for sharing with a
-// [RedisResponseCache] or adding hooks.
+// response cache (respcache.NewRedis), adding hooks or pinging.
 func (s *RedisStore) Client() redis.UniversalClient { return s.client }
 
-// Prefix returns the key prefix in use.
-func (s *RedisStore) Prefix() string { return s.prefix }
-
-// Ping checks that Redis answers.
-func (s *RedisStore) Ping(ctx context.Context) error {
-	if err := s.client.Ping(ctx).Err(); err != nil {
-		return &StoreError{Op: "ping", Err: err}
-	}
-	return nil
-}
-
-// Close closes the client if NewRedis created it.
+// Close closes the client if NewRedisStore created it.
 func (s *RedisStore) Close() error {
 	if s.owned {
 		return s.client.Close()
@@ -235,63 +218,28 @@ func (s *RedisStore) usageKeys(id string, w Window) []string {
 
 func ms(d time.Duration) int64 { return max(d.Milliseconds(), 1) }
 
-// TryReserve implements [Store].
-func (s *RedisStore) TryReserve(ctx context.Context, id string, w Window, reqs, tokens, rpmLimit, tpmLimit int64) (bool, Usage, error) {
-	want := Usage{Requests: reqs, Tokens: tokens}
-	g, u, err := s.lease(ctx, "reserve", id, w, want, want, Limits{RPM: rpmLimit, TPM: tpmLimit})
-	return err == nil && g == want, u, err
-}
-
 // Lease implements [Store].
 func (s *RedisStore) Lease(ctx context.Context, id string, w Window, want, min Usage, lim Limits) (Usage, Usage, error) {
-	return s.lease(ctx, "lease", id, w, want, min, lim)
-}
-
-func (s *RedisStore) lease(ctx context.Context, op, id string, w Window, want, min Usage, lim Limits) (Usage, Usage, error) {
 	res, err := reserveScript.Run(ctx, s.client, s.usageKeys(id, w),
 		want.Requests, want.Tokens, min.Requests, min.Tokens, lim.RPM, lim.TPM, w.prevWeight(), ms(w.ttl())).Int64Slice()
 	if err != nil {
-		return Usage{}, Usage{}, &StoreError{Op: op, Err: err}
+		return Usage{}, Usage{}, &StoreError{Op: "lease", Err: err}
 	}
 	if len(res) != 4 {
-		return Usage{}, Usage{}, &StoreError{Op: op, Err: fmt.Errorf("unexpected reply %v", res)}
+		return Usage{}, Usage{}, &StoreError{Op: "lease", Err: fmt.Errorf("unexpected reply %v", res)}
 	}
 	return Usage{Requests: res[0], Tokens: res[1]}, Usage{Requests: res[2], Tokens: res[3]}, nil
-}
-
-// IncrUsage implements [Store].
-func (s *RedisStore) IncrUsage(ctx context.Context, id string, w Window, reqs, tokens int64) (Usage, error) {
-	ops := []SyncOp{{ID: id, Incr: Usage{Requests: reqs, Tokens: tokens}}}
-	if err := s.sync(ctx, "incr", w, ops); err != nil {
-		return Usage{}, err
-	}
-	return ops[0].Usage, nil
-}
-
-// SetSnapshot implements [Store].
-func (s *RedisStore) SetSnapshot(ctx context.Context, id string, snap ratelimit.Snapshot) (ratelimit.Snapshot, error) {
-	ops := []SyncOp{{ID: id, Snapshot: snap, HasSnapshot: true}}
-	if err := s.sync(ctx, "snapshot", WindowAt(snap.ObservedAt, 0), ops); err != nil {
-		return ratelimit.Snapshot{}, err
-	}
-	return ops[0].SharedSnapshot, nil
-}
-
-// SetCooldown implements [Store].
-func (s *RedisStore) SetCooldown(ctx context.Context, id string, now time.Time, c Cooldown) (Cooldown, error) {
-	ops := []SyncOp{{ID: id, Cooldown: c}}
-	if err := s.sync(ctx, "cooldown", WindowAt(now, 0), ops); err != nil {
-		return Cooldown{}, err
-	}
-	return ops[0].SharedCooldown, nil
 }
 
 // Sync implements [Store]: one pipeline, one script call per op.
 func (s *RedisStore) Sync(ctx context.Context, w Window, ops []SyncOp) error {
 	if len(ops) == 0 {
-		return s.Ping(ctx)
+		if err := s.client.Ping(ctx).Err(); err != nil {
+			return &StoreError{Op: "sync", Err: err}
+		}
+		return nil
 	}
-	return s.sync(ctx, "sync", w, ops)
+	return s.sync(ctx, w, ops)
 }
 
 func (s *RedisStore) syncArgs(w Window, op *SyncOp) ([]string, []any) {
@@ -307,12 +255,12 @@ func (s *RedisStore) syncArgs(w Window, op *SyncOp) ([]string, []any) {
 	args := []any{
 		op.Incr.Requests, op.Incr.Tokens, op.IncrPrev.Requests, op.IncrPrev.Tokens, ms(w.ttl()),
 		snap, snapTTL, cd, cdTTL,
-		op.Replica, op.InFlight, w.At.UnixMilli(), InFlightTTL.Milliseconds(),
+		op.Replica, op.InFlight, w.At.UnixMilli(), inFlightTTL.Milliseconds(),
 	}
 	return keys, args
 }
 
-func (s *RedisStore) sync(ctx context.Context, name string, w Window, ops []SyncOp) error {
+func (s *RedisStore) sync(ctx context.Context, w Window, ops []SyncOp) error {
 	cmds := make([]*redis.Cmd, len(ops))
 	pipe := s.client.Pipeline()
 	for i := range ops {
@@ -346,7 +294,7 @@ func (s *RedisStore) sync(ctx context.Context, name string, w Window, ops []Sync
 		}
 	}
 	if firstErr != nil {
-		return &StoreError{Op: name, Err: firstErr}
+		return &StoreError{Op: "sync", Err: firstErr}
 	}
 	return nil
 }

@@ -1,0 +1,56 @@
+// Package sharedstate shares a router's per-deployment state between the
+// replicas of a service (usage counters, the newest rate-limit snapshot of
+// each deployment, cooldowns, in-flight counts), in memory or in Redis, so
+// that rpm and tpm limits hold across all replicas together.
+//
+// A [Store] is the shared truth: [NewMemoryStore] (zero configuration, one
+// process) or a [RedisStore] (every replica pointed at the same Redis,
+// standalone, Cluster or Sentinel). Keys are namespaced by a prefix (default
+// "switchyard:") and by deployment id, never by an API key, and every key
+// carries a TTL so nothing accumulates. The Store interface is exactly what
+// the Syncer needs: Lease (a reservation is a lease of one) and Sync (one
+// round trip pushing and reading back every deployment's state).
+//
+// Usage is counted in windows (one minute by default) with the sliding
+// window approximation: the estimate at time t is the count of the current
+// fixed window plus the previous window's count weighted by the part of the
+// previous window still inside the trailing minute. Unlike LiteLLM's fixed
+// calendar-minute counters it does not let a burst of 2N through around a
+// minute boundary, and the count of any fixed window never exceeds the limit.
+//
+// A [Syncer] sits between the router and the Store and keeps the hot path
+// cheap: in [SyncEveryRequest] mode each reservation is one atomic Lua call
+// (exact across replicas, one round trip); in [SyncBatched] mode replicas
+// lease small slices of each limit from the Store and serve from the lease
+// locally, while snapshots, cooldowns, token corrections and in-flight
+// counts are pushed and shared state refreshed in the background every
+// interval (100 ms by default). When the Store is down, slow or flapping,
+// no call waits longer than a short timeout (50 ms by default): the Syncer
+// falls back to local state, reports the incident once, and resumes sharing
+// when the Store answers again. A [Config] whose zero fields all have
+// documented defaults configures it; its clock is Config.Now.
+//
+// go-redis logs each failed dial through its own package-level logger; route
+// or silence it with redis.SetLogger if an outage's log lines matter. The
+// Syncer itself logs through log/slog, once when an incident starts and
+// once when it ends.
+//
+// # Wiring into a router
+//
+// router.WithSharedState(store, cfg) does all of the following for a
+// Switchyard router, with the router's clock. By hand, for another router:
+//
+//	sy := sharedstate.NewSyncer(store, sharedstate.Config{ // nil store: memory
+//		Now:        clock.Now,
+//		OnCooldown: func(id string, c sharedstate.Cooldown) { byID[id].SetCooldown(c.Until, c.Reason) },
+//	})
+//	defer sy.Close()
+//
+//	// per attempt, after the pick and before Deployment.Begin:
+//	res, err := sy.Reserve(ctx, d.ID(), estTokens, sharedstate.Limits{RPM: rpm, TPM: tpm})
+//	// *LimitError: the deployment is full across replicas, pick another
+//	// after the upstream call (or res.Cancel() if it was never sent):
+//	res.Done(actualTokens)
+//	if s := d.Snapshot(); s != nil { sy.ObserveSnapshot(d.ID(), *s) }
+//	if u := d.CooldownUntil(); u.After(now) { sy.SetCooldown(d.ID(), u, reason) }
+package sharedstate
