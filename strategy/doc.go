@@ -15,9 +15,16 @@
 //	cost-based-routing       cheapest for the prompt and answer         expected_output_tokens, seed
 //
 // Ties are broken uniformly at random. "seed" makes the random choices
-// reproducible, for tests. [LowestOrder] filters candidates to the lowest
-// Config.Order first, so priority composes with any strategy. A custom
-// strategy implements [Strategy] and is made available with [Register].
+// reproducible, for tests. Latency samples older than "ttl" (default one
+// minute) count as unmeasured; cost-based routing prices 256 output tokens
+// when neither the request nor "expected_output_tokens" gives a size.
+// [LowestOrder] filters candidates to the lowest Config.Order first, so
+// priority composes with any strategy.
+//
+// A custom strategy implements [Strategy]. It can be handed to the router as
+// a value, or registered with [Register] under a name of its own so that
+// configuration selects it by name; a registered name, a built-in one
+// above included, is never replaced.
 //
 // Pick runs on every call: the built-in strategies take no lock and
 // allocate nothing, read each candidate's state with atomic loads, and make
