@@ -11,18 +11,8 @@ import (
 // "expected_output_tokens" argument gives one.
 const defaultExpectedOutputTokens = 256
 
-// cost is the cost-based-routing strategy: the cheapest candidate for this
-// request, priced as PromptTokens·InputCostPerToken +
-// OutputTokens·OutputCostPerToken from Config.Info (filled from
-// provider/models). With no prompt size known it compares
-// InputCostPerToken + OutputCostPerToken, as LiteLLM does. A deployment
-// with no price at all (both costs 0) counts as the most expensive, as in
-// LiteLLM: give a free deployment a tiny price to prefer it. Ties are broken
-// uniformly at random.
-//
-// Arguments: "expected_output_tokens" (integer > 0, default
-// defaultExpectedOutputTokens) and "seed" (integer). It is safe for
-// concurrent use.
+// cost is the cost-based-routing strategy (see the package doc); an
+// unpriced deployment counts as +Inf. Safe for concurrent use.
 type cost struct {
 	rnd       *source
 	expectOut int

@@ -13,31 +13,9 @@ import (
 // call be tried again within a minute.
 const defaultLatencyTTL = time.Minute
 
-// latency is the latency-based-routing strategy: the candidate with the
-// lowest latency average (Deployment.Latency, or Deployment.TTFT for
-// streams), choosing at random among those within (1+buffer) of the best, so
-// that near-equal deployments share the load.
-//
-// A deployment whose latest sample is older than the ttl, or that was never
-// measured, counts as 0 (so it is tried) while it has no call in flight;
-// with calls in flight it keeps its old average (+Inf if it has none), so
-// the exploration sends it one call at a time, not a burst. As the
-// deployment's average forgets old samples after a quiet spell
-// (deployment.Settings.LatencyHalfLife), the explored call's sample largely
-// replaces the old one: a single slow outlier does not starve a deployment
-// for ever.
-//
-// Arguments (LiteLLM routing_strategy_args):
-//
-//   - "lowest_latency_buffer": fraction >= 0, default 0;
-//   - "ttl": sample freshness, seconds or a duration string, default
-//     defaultLatencyTTL;
-//   - "max_latency_list_size": accepted for compatibility (a positive
-//     integer) and unused: the moving average replaces LiteLLM's sample
-//     list;
-//   - "seed": integer, makes the choices reproducible.
-//
-// It is safe for concurrent use.
+// latency is the latency-based-routing strategy (see the package doc). A
+// deployment without a fresh sample counts as 0 while idle, else its old
+// average (+Inf if none). Safe for concurrent use.
 type latency struct {
 	rnd    *source
 	buffer float64

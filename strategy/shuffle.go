@@ -2,16 +2,8 @@ package strategy
 
 import "github.com/switchyard-go/switchyard/deployment"
 
-// shuffle is the simple-shuffle strategy: a weighted random choice. The
-// weight is Config.Weight when any candidate sets it, else Config.RPM when
-// any candidate sets it, else Config.TPM when any sets it; otherwise the
-// choice is uniform. The field is chosen per candidate set, looking at every
-// candidate (LiteLLM looks at the first one only), and a candidate that
-// leaves the field unset gets the average weight of those that set it, so
-// adding one without a weight gives it a normal share rather than none.
-//
-// Arguments: "seed" (integer) makes the choices reproducible. It is safe for
-// concurrent use.
+// shuffle is the simple-shuffle strategy (see the package doc): a weighted
+// random choice. Safe for concurrent use.
 type shuffle struct{ rnd *source }
 
 func newShuffle(m map[string]any) (Strategy, error) {

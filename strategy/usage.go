@@ -2,15 +2,8 @@ package strategy
 
 import "github.com/switchyard-go/switchyard/deployment"
 
-// usage is the usage-based-routing strategy (alias usage-based-routing-v2):
-// the candidate with the most rate-limit headroom left
-// (Deployment.Headroom), which combines the upstream's x-ratelimit headers
-// projected to now, this router's own traffic since, and the configured rpm
-// and tpm. Exhausted keys never reach it: Deployment.Available filters them.
-// Ties (within 1e-9) are broken uniformly at random.
-//
-// Arguments: "seed" (integer) makes the choices reproducible. It is safe for
-// concurrent use.
+// usage is the usage-based-routing strategy and its -v2 alias (see the
+// package doc): the most Deployment.Headroom. Safe for concurrent use.
 type usage struct {
 	rnd  *source
 	name string
