@@ -6,24 +6,14 @@ import (
 	"github.com/switchyard-go/switchyard/deployment"
 )
 
-// DefaultExpectedOutputTokens is the completion size cost-based routing
+// defaultExpectedOutputTokens is the completion size cost-based routing
 // prices when neither the request (PickInfo.OutputTokens) nor the
 // "expected_output_tokens" argument gives one.
-const DefaultExpectedOutputTokens = 256
+const defaultExpectedOutputTokens = 256
 
-// Cost is the cost-based-routing strategy: the cheapest candidate for this
-// request, priced as PromptTokens·InputCostPerToken +
-// OutputTokens·OutputCostPerToken from Config.Info (filled from
-// provider/models). With no prompt size known it compares
-// InputCostPerToken + OutputCostPerToken, as LiteLLM does. A deployment
-// with no price at all (both costs 0) counts as the most expensive, as in
-// LiteLLM: give a free deployment a tiny price to prefer it. Ties are broken
-// uniformly at random.
-//
-// Arguments: "expected_output_tokens" (integer > 0, default
-// DefaultExpectedOutputTokens) and "seed" (integer). The zero Cost is ready
-// to use with the defaults, unseeded; it is safe for concurrent use.
-type Cost struct {
+// cost is the cost-based-routing strategy (see the package doc); an
+// unpriced deployment counts as +Inf. Safe for concurrent use.
+type cost struct {
 	rnd       *source
 	expectOut int
 }
@@ -31,19 +21,19 @@ type Cost struct {
 func newCost(m map[string]any) (Strategy, error) {
 	a := args{strategy: NameCost, m: m}
 	a.check("expected_output_tokens")
-	s := &Cost{rnd: a.source(), expectOut: DefaultExpectedOutputTokens}
+	s := &cost{rnd: a.source(), expectOut: defaultExpectedOutputTokens}
 	if _, ok := m["expected_output_tokens"]; ok {
-		s.expectOut = a.positiveInt("expected_output_tokens", DefaultExpectedOutputTokens)
+		s.expectOut = a.positiveInt("expected_output_tokens", defaultExpectedOutputTokens)
 	}
 	return s, a.err
 }
 
 // Name returns "cost-based-routing".
-func (*Cost) Name() string { return NameCost }
+func (*cost) Name() string { return NameCost }
 
 // Pick returns the index of a cheapest candidate, in one pass; it takes no
 // lock and allocates nothing.
-func (s *Cost) Pick(cands []*deployment.Deployment, info *PickInfo) int {
+func (s *cost) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	if len(cands) <= 1 {
 		return len(cands) - 1
 	}
@@ -52,10 +42,7 @@ func (s *Cost) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	}
 	in, out := 1.0, 1.0
 	if info.PromptTokens > 0 || info.OutputTokens > 0 {
-		in, out = float64(max(info.PromptTokens, 0)), DefaultExpectedOutputTokens
-		if s.expectOut > 0 {
-			out = float64(s.expectOut)
-		}
+		in, out = float64(max(info.PromptTokens, 0)), float64(s.expectOut)
 		if info.OutputTokens > 0 {
 			out = float64(info.OutputTokens)
 		}
@@ -82,4 +69,4 @@ func (s *Cost) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	return pick
 }
 
-var _ Strategy = (*Cost)(nil)
+var _ Strategy = (*cost)(nil)

@@ -14,10 +14,61 @@
 //	usage-based-routing(-v2) most rate-limit headroom                   seed
 //	cost-based-routing       cheapest for the prompt and answer         expected_output_tokens, seed
 //
-// Ties are broken uniformly at random. "seed" makes the random choices
-// reproducible, for tests. [LowestOrder] filters candidates to the lowest
-// Config.Order first, so priority composes with any strategy. A custom
-// strategy implements [Strategy] and is made available with [Register].
+// Ties are broken uniformly at random. "seed" (an integer) makes the random
+// choices reproducible, for tests. [LowestOrder] filters candidates to the
+// lowest Config.Order first, so priority composes with any strategy.
+//
+// # Built-in strategies
+//
+// simple-shuffle is a weighted random choice. The weight is Config.Weight
+// when any candidate sets it, else Config.RPM when any sets it, else
+// Config.TPM when any sets it; otherwise the choice is uniform. The field is
+// chosen per candidate set, looking at every candidate (LiteLLM looks at the
+// first one only), and a candidate that leaves the field unset gets the
+// average weight of those that set it, so adding one without a weight gives
+// it a normal share rather than none.
+//
+// least-busy picks the candidate with the fewest calls in flight
+// (Deployment.InFlight), so that idle deployments share the load instead of
+// the first one taking it.
+//
+// latency-based-routing picks the lowest latency average
+// (Deployment.Latency, or Deployment.TTFT for streams), at random among
+// those within (1+lowest_latency_buffer) of the best (a fraction >= 0,
+// default 0), so that near-equal deployments share the load. A deployment
+// whose latest sample is older than "ttl" (seconds or a duration string,
+// default one minute; LiteLLM keeps an hour) or that was never measured
+// counts as 0, so it is tried, while it has no call in flight; with calls in
+// flight it keeps its old average (+Inf if none), so exploration sends it one
+// call at a time, not a burst. As the average forgets old samples after a
+// quiet spell (deployment.Settings.LatencyHalfLife), a single slow outlier
+// does not starve a deployment for ever. "max_latency_list_size" is accepted
+// for compatibility (a positive integer) and unused: the moving average
+// replaces LiteLLM's sample list.
+//
+// usage-based-routing (alias usage-based-routing-v2) picks the most
+// rate-limit headroom left (Deployment.Headroom), which combines the
+// upstream's x-ratelimit headers projected to now, this router's own traffic
+// since, and the configured rpm and tpm. Exhausted keys never reach it:
+// Deployment.Available filters them. Headrooms within 1e-9 tie.
+//
+// cost-based-routing picks the cheapest candidate for the request, priced as
+// PromptTokens·InputCostPerToken + OutputTokens·OutputCostPerToken from
+// Config.Info (filled from provider/models). OutputTokens is the request's
+// (PickInfo.OutputTokens), else "expected_output_tokens" (an integer > 0,
+// default 256). With no size known at all it compares InputCostPerToken +
+// OutputCostPerToken, as LiteLLM does. A deployment with no price (both
+// costs 0) counts as the most expensive, as in LiteLLM: give a free
+// deployment a tiny price to prefer it.
+//
+// # Custom strategies
+//
+// A custom strategy implements [Strategy]. It can be handed to the router as
+// a value, or registered with [Register] under a name of its own so that
+// configuration selects it by name. A registered name, a built-in one above
+// included, is never replaced.
+//
+// # Cost
 //
 // Pick runs on every call: the built-in strategies take no lock and
 // allocate nothing, read each candidate's state with atomic loads, and make

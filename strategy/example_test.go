@@ -36,23 +36,3 @@ func ExampleNew() {
 	// latency-based-routing picked key-1
 	// true fastest
 }
-
-// alwaysFirst is a custom strategy: the first candidate.
-type alwaysFirst struct{}
-
-func (alwaysFirst) Name() string                                          { return "always-first" }
-func (alwaysFirst) Pick([]*deployment.Deployment, *strategy.PickInfo) int { return 0 }
-
-// A custom strategy is registered under a name, then made by New like the
-// built-in ones, for instance from a YAML routing_strategy.
-func ExampleRegister() {
-	strategy.Register("always-first", func(args map[string]any) (strategy.Strategy, error) {
-		if len(args) != 0 {
-			return nil, fmt.Errorf("takes no arguments")
-		}
-		return alwaysFirst{}, nil
-	})
-	s, err := strategy.New("always-first", nil)
-	fmt.Println(s.Name(), err)
-	// Output: always-first <nil>
-}

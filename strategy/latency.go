@@ -7,39 +7,16 @@ import (
 	"github.com/switchyard-go/switchyard/deployment"
 )
 
-// DefaultLatencyTTL is how long a latency sample stays fresh for
+// defaultLatencyTTL is how long a latency sample stays fresh for
 // latency-based routing when the "ttl" argument is not given. LiteLLM keeps
 // samples for an hour; a shorter life lets a deployment that had one slow
 // call be tried again within a minute.
-const DefaultLatencyTTL = time.Minute
+const defaultLatencyTTL = time.Minute
 
-// Latency is the latency-based-routing strategy: the candidate with the
-// lowest latency average (Deployment.Latency, or Deployment.TTFT for
-// streams), choosing at random among those within (1+buffer) of the best, so
-// that near-equal deployments share the load.
-//
-// A deployment whose latest sample is older than the ttl, or that was never
-// measured, counts as 0 (so it is tried) while it has no call in flight;
-// with calls in flight it keeps its old average (+Inf if it has none), so
-// the exploration sends it one call at a time, not a burst. As the
-// deployment's average forgets old samples after a quiet spell
-// (deployment.Settings.LatencyHalfLife), the explored call's sample largely
-// replaces the old one: a single slow outlier does not starve a deployment
-// for ever.
-//
-// Arguments (LiteLLM routing_strategy_args):
-//
-//   - "lowest_latency_buffer": fraction >= 0, default 0;
-//   - "ttl": sample freshness, seconds or a duration string, default
-//     DefaultLatencyTTL;
-//   - "max_latency_list_size": accepted for compatibility (a positive
-//     integer) and unused: the moving average replaces LiteLLM's sample
-//     list;
-//   - "seed": integer, makes the choices reproducible.
-//
-// The zero Latency is ready to use with the defaults, unseeded; it is safe
-// for concurrent use.
-type Latency struct {
+// latency is the latency-based-routing strategy (see the package doc). A
+// deployment without a fresh sample counts as 0 while idle, else its old
+// average (+Inf if none). Safe for concurrent use.
+type latency struct {
 	rnd    *source
 	buffer float64
 	ttl    time.Duration
@@ -48,10 +25,10 @@ type Latency struct {
 func newLatency(m map[string]any) (Strategy, error) {
 	a := args{strategy: NameLatency, m: m}
 	a.check("lowest_latency_buffer", "ttl", "max_latency_list_size")
-	s := &Latency{
+	s := &latency{
 		rnd:    a.source(),
 		buffer: a.nonNegative("lowest_latency_buffer", 0),
-		ttl:    a.duration("ttl", DefaultLatencyTTL),
+		ttl:    a.duration("ttl", defaultLatencyTTL),
 	}
 	if _, ok := m["max_latency_list_size"]; ok {
 		a.positiveInt("max_latency_list_size", 10)
@@ -60,11 +37,11 @@ func newLatency(m map[string]any) (Strategy, error) {
 }
 
 // Name returns "latency-based-routing".
-func (*Latency) Name() string { return NameLatency }
+func (*latency) Name() string { return NameLatency }
 
 // Pick returns the index of a fastest candidate. It makes one pass when the
 // buffer is 0 and two otherwise, takes no lock and allocates nothing.
-func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
+func (s *latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	if len(cands) <= 1 {
 		return len(cands) - 1
 	}
@@ -73,9 +50,6 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	}
 	now := info.Now.UnixNano()
 	ttl := s.ttl
-	if ttl <= 0 {
-		ttl = DefaultLatencyTTL
-	}
 	rng := local(s.rnd.uint64())
 	if s.buffer == 0 {
 		best, pick := 0.0, -1
@@ -120,7 +94,7 @@ func (s *Latency) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 }
 
 // effective returns the latency d counts with, in nanoseconds.
-func (s *Latency) effective(d *deployment.Deployment, now int64, stream bool, ttl time.Duration) float64 {
+func (s *latency) effective(d *deployment.Deployment, now int64, stream bool, ttl time.Duration) float64 {
 	v, at := d.LatencyFor(stream)
 	if v > 0 && now-at < int64(ttl) {
 		return float64(v)
@@ -130,7 +104,7 @@ func (s *Latency) effective(d *deployment.Deployment, now int64, stream bool, tt
 
 // unfresh returns the latency a deployment without a fresh sample counts
 // with, given its old average v (0 if never measured).
-func (s *Latency) unfresh(d *deployment.Deployment, v time.Duration) float64 {
+func (s *latency) unfresh(d *deployment.Deployment, v time.Duration) float64 {
 	switch {
 	case d.InFlight() == 0:
 		return 0 // never measured or stale: explore it, one call at a time
@@ -141,4 +115,4 @@ func (s *Latency) unfresh(d *deployment.Deployment, v time.Duration) float64 {
 	}
 }
 
-var _ Strategy = (*Latency)(nil)
+var _ Strategy = (*latency)(nil)

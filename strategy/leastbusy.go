@@ -2,26 +2,26 @@ package strategy
 
 import "github.com/switchyard-go/switchyard/deployment"
 
-// LeastBusy is the least-busy strategy: the candidate with the fewest calls
+// leastBusy is the least-busy strategy: the candidate with the fewest calls
 // in flight (Deployment.InFlight). Ties are broken uniformly at random, so
 // that idle deployments share the load instead of the first one taking it.
 //
-// Arguments: "seed" (integer) makes the choices reproducible. The zero
-// LeastBusy is ready to use, unseeded; it is safe for concurrent use.
-type LeastBusy struct{ rnd *source }
+// Arguments: "seed" (integer) makes the choices reproducible. It is safe for
+// concurrent use.
+type leastBusy struct{ rnd *source }
 
 func newLeastBusy(m map[string]any) (Strategy, error) {
 	a := args{strategy: NameLeastBusy, m: m}
 	a.check()
-	return &LeastBusy{rnd: a.source()}, a.err
+	return &leastBusy{rnd: a.source()}, a.err
 }
 
 // Name returns "least-busy".
-func (*LeastBusy) Name() string { return NameLeastBusy }
+func (*leastBusy) Name() string { return NameLeastBusy }
 
 // Pick returns the index of a least busy candidate, in one pass; it takes
 // no lock and allocates nothing.
-func (s *LeastBusy) Pick(cands []*deployment.Deployment, _ *PickInfo) int {
+func (s *leastBusy) Pick(cands []*deployment.Deployment, _ *PickInfo) int {
 	if len(cands) <= 1 {
 		return len(cands) - 1
 	}
@@ -43,4 +43,4 @@ func (s *LeastBusy) Pick(cands []*deployment.Deployment, _ *PickInfo) int {
 	return pick
 }
 
-var _ Strategy = (*LeastBusy)(nil)
+var _ Strategy = (*leastBusy)(nil)

@@ -6,8 +6,8 @@ import (
 	"sync/atomic"
 )
 
-// source is a strategy's random source; nil is the unseeded source. Unseeded, it draws from math/rand/v2's
-// top-level generator, which is per-thread, lock-free and safe for
+// source is a strategy's random source. Unseeded, it draws from
+// math/rand/v2's top-level generator, which is per-thread, lock-free and safe for
 // concurrent use. Seeded (for reproducible tests), it is a SplitMix64
 // sequence advanced with one atomic add: deterministic for one goroutine,
 // still safe and lock-free for many.
@@ -24,7 +24,7 @@ func newSource(seed uint64, seeded bool) *source {
 
 // uint64 returns a random 64-bit value.
 func (s *source) uint64() uint64 {
-	if s == nil || !s.seeded {
+	if !s.seeded {
 		return rand.Uint64()
 	}
 	z := s.state.Add(0x9e3779b97f4a7c15)

@@ -2,31 +2,23 @@ package strategy
 
 import "github.com/switchyard-go/switchyard/deployment"
 
-// Shuffle is the simple-shuffle strategy: a weighted random choice. The
-// weight is Config.Weight when any candidate sets it, else Config.RPM when
-// any candidate sets it, else Config.TPM when any sets it; otherwise the
-// choice is uniform. The field is chosen per candidate set, looking at every
-// candidate (LiteLLM looks at the first one only), and a candidate that
-// leaves the field unset gets the average weight of those that set it, so
-// adding one without a weight gives it a normal share rather than none.
-//
-// Arguments: "seed" (integer) makes the choices reproducible. The zero
-// Shuffle is ready to use, unseeded; it is safe for concurrent use.
-type Shuffle struct{ rnd *source }
+// shuffle is the simple-shuffle strategy (see the package doc): a weighted
+// random choice. Safe for concurrent use.
+type shuffle struct{ rnd *source }
 
 func newShuffle(m map[string]any) (Strategy, error) {
 	a := args{strategy: NameSimpleShuffle, m: m}
 	a.check()
-	s := &Shuffle{rnd: a.source()}
+	s := &shuffle{rnd: a.source()}
 	return s, a.err
 }
 
 // Name returns "simple-shuffle".
-func (*Shuffle) Name() string { return NameSimpleShuffle }
+func (*shuffle) Name() string { return NameSimpleShuffle }
 
-// Pick returns a random index, weighted as described on Shuffle. It makes
+// Pick returns a random index, weighted as described on shuffle. It makes
 // two passes over cands, takes no lock and allocates nothing.
-func (s *Shuffle) Pick(cands []*deployment.Deployment, _ *PickInfo) int {
+func (s *shuffle) Pick(cands []*deployment.Deployment, _ *PickInfo) int {
 	n := len(cands)
 	if n <= 1 {
 		return n - 1
@@ -108,4 +100,4 @@ const (
 	fieldTPM
 )
 
-var _ Strategy = (*Shuffle)(nil)
+var _ Strategy = (*shuffle)(nil)

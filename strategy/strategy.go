@@ -3,6 +3,7 @@ package strategy
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -27,8 +28,13 @@ type PickInfo struct {
 
 // Strategy picks one deployment among candidates. Implementations must be
 // safe for concurrent use, and Pick should take no lock and allocate nothing.
+//
+// A Strategy need not be registered: [New] makes the registered ones by
+// name, and a value can equally be handed to the router directly.
 type Strategy interface {
-	// Name returns the name the strategy was registered under.
+	// Name names the strategy in logs and errors. For a strategy made by
+	// New it is the name asked for (an alias keeps its own name); for one
+	// built by hand it is whatever the implementation chooses.
 	Name() string
 	// Pick returns the index in cands of the deployment to use. cands is
 	// non-empty and every candidate is available; Pick must not modify
@@ -38,7 +44,8 @@ type Strategy interface {
 }
 
 // Factory makes a strategy from its arguments (LiteLLM
-// routing_strategy_args). args may be nil.
+// routing_strategy_args). args may be nil. It should report a bad argument
+// as an *ArgError; New wraps any other error with the strategy's name.
 type Factory func(args map[string]any) (Strategy, error)
 
 // The names of the built-in strategies, as LiteLLM users write them in
@@ -50,25 +57,57 @@ const (
 	NameUsage         = "usage-based-routing"
 	NameUsageV2       = "usage-based-routing-v2" // an alias of NameUsage
 	NameCost          = "cost-based-routing"
-	// DefaultName is the strategy New makes for the empty name.
-	DefaultName = NameSimpleShuffle
 )
+
+// defaultName is the strategy New makes for the empty name.
+const defaultName = NameSimpleShuffle
+
+// builtins are the strategies this package provides. Being package
+// variables, they are registered before any init function runs, so no
+// Register call can take their names.
+var builtins = map[string]Factory{
+	NameSimpleShuffle: newShuffle,
+	NameLeastBusy:     newLeastBusy,
+	NameLatency:       newLatency,
+	NameUsage:         newUsage(NameUsage),
+	NameUsageV2:       newUsage(NameUsageV2),
+	NameCost:          newCost,
+}
 
 var (
 	regMu    sync.RWMutex
-	registry = map[string]Factory{}
+	registry = maps.Clone(builtins)
 )
 
-// Register makes a strategy available under name. It replaces an earlier
-// registration of the same name, so a custom strategy may override a
-// built-in one. Register is safe for concurrent use.
-func Register(name string, f Factory) {
-	if name == "" || f == nil {
-		return
+// Register makes a strategy available to [New] under name, so that
+// configuration (such as a YAML routing_strategy) can select it. A name is
+// registered once: Register refuses, with an error naming it, a name
+// already taken (the built-in names above are taken before any user code
+// runs, so they can never be replaced), as well as an empty name or a nil
+// factory. Register is safe for concurrent use.
+//
+// Register from an init function, so the name exists before configuration
+// is read, and panic on the error: a clash means two packages claim one
+// name, a mistake to stop the program at start-up rather than route with
+// the wrong strategy. To use a variant of a built-in, register it under a
+// name of its own, or give the value to the router without registering it.
+func Register(name string, f Factory) error {
+	if name == "" {
+		return errors.New("strategy: Register: empty name")
+	}
+	if f == nil {
+		return fmt.Errorf("strategy: Register %q: nil factory", name)
 	}
 	regMu.Lock()
+	defer regMu.Unlock()
+	if _, taken := registry[name]; taken {
+		if builtins[name] != nil {
+			return fmt.Errorf("strategy: Register %q: a built-in strategy cannot be replaced", name)
+		}
+		return fmt.Errorf("strategy: Register %q: name already registered", name)
+	}
 	registry[name] = f
-	regMu.Unlock()
+	return nil
 }
 
 // Names returns the registered strategy names, sorted.
@@ -100,7 +139,7 @@ func (e *UnknownStrategyError) Error() string {
 // means simple-shuffle.
 func New(name string, args map[string]any) (Strategy, error) {
 	if name == "" {
-		name = DefaultName
+		name = defaultName
 	}
 	regMu.RLock()
 	f := registry[name]
@@ -138,15 +177,6 @@ func LowestOrder(cands []*deployment.Deployment) []*deployment.Deployment {
 		}
 	}
 	return cands[:n]
-}
-
-func init() {
-	Register(NameSimpleShuffle, newShuffle)
-	Register(NameLeastBusy, newLeastBusy)
-	Register(NameLatency, newLatency)
-	Register(NameUsage, newUsage(NameUsage))
-	Register(NameUsageV2, newUsage(NameUsageV2))
-	Register(NameCost, newCost)
 }
 
 // noInfo stands in for a nil *PickInfo. It is never written.

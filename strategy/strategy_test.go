@@ -6,8 +6,10 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,19 +175,73 @@ type firstOne struct{}
 func (firstOne) Name() string                                          { return "first-one" }
 func (firstOne) Pick([]*deployment.Deployment, *strategy.PickInfo) int { return 0 }
 
+// registrations numbers TestRegister's names, which the registry keeps for
+// the life of the process, so that -count=N registers fresh ones.
+var registrations atomic.Int64
+
 func TestRegister(t *testing.T) {
-	strategy.Register("first-one", func(args map[string]any) (strategy.Strategy, error) {
+	name := fmt.Sprint("first-one-", registrations.Add(1))
+	f := func(args map[string]any) (strategy.Strategy, error) {
 		if len(args) > 0 {
 			return nil, errors.New("no arguments")
 		}
 		return firstOne{}, nil
-	})
-	s := mustNew(t, "first-one", nil)
-	if s.Name() != "first-one" || !slices.Contains(strategy.Names(), "first-one") {
-		t.Errorf("custom strategy not registered: %v", strategy.Names())
 	}
-	if _, err := strategy.New("first-one", map[string]any{"x": 1}); err == nil || !strings.Contains(err.Error(), "first-one") {
+	if err := strategy.Register(name, f); err != nil {
+		t.Fatalf("Register(%q): %v", name, err)
+	}
+	s := mustNew(t, name, nil)
+	if _, ok := s.(firstOne); !ok || !slices.Contains(strategy.Names(), name) {
+		t.Errorf("custom strategy not registered: New = %T, Names = %v", s, strategy.Names())
+	}
+	if _, err := strategy.New(name, map[string]any{"x": 1}); err == nil || !strings.Contains(err.Error(), name) {
 		t.Errorf("a factory's error = %v, want it wrapped with the name", err)
+	}
+
+	// A taken name is refused, and the first registration stays.
+	other := func(map[string]any) (strategy.Strategy, error) { return mustNew(t, "least-busy", nil), nil }
+	err := strategy.Register(name, other)
+	if err == nil || !strings.HasPrefix(err.Error(), "strategy: ") || !strings.Contains(err.Error(), strconv.Quote(name)) {
+		t.Errorf("Register(%q) again: err = %v, want one naming it", name, err)
+	}
+	if _, ok := mustNew(t, name, nil).(firstOne); !ok {
+		t.Errorf("a refused Register replaced %q", name)
+	}
+
+	// Built-in names can never be replaced.
+	for _, b := range append(strategies, "usage-based-routing-v2") {
+		err := strategy.Register(b, f)
+		if err == nil || !strings.Contains(err.Error(), strconv.Quote(b)) || !strings.Contains(err.Error(), "built-in") {
+			t.Errorf("Register(%q): err = %v, want a built-in refused by name", b, err)
+		}
+		if s := mustNew(t, b, nil); s.Name() != b {
+			t.Errorf("after Register(%q), New makes %q", b, s.Name())
+		}
+	}
+
+	// Bad input is refused, not ignored.
+	if err := strategy.Register("", f); err == nil || !strings.Contains(err.Error(), "empty name") {
+		t.Errorf(`Register(""): err = %v`, err)
+	}
+	nilName := fmt.Sprint("nil-factory-", registrations.Add(1))
+	if err := strategy.Register(nilName, nil); err == nil || !strings.Contains(err.Error(), nilName) {
+		t.Errorf("Register(nil factory): err = %v, want one naming %q", err, nilName)
+	}
+	if slices.Contains(strategy.Names(), nilName) || slices.Contains(strategy.Names(), "") {
+		t.Errorf("a refused registration is listed: %v", strategy.Names())
+	}
+}
+
+// A strategy value works without the registry: nothing in Pick or in
+// LowestOrder depends on how the value was made.
+func TestUnregisteredValue(t *testing.T) {
+	var s strategy.Strategy = firstOne{}
+	cands := strategy.LowestOrder(deps(t, deployment.Config{ID: "a", Order: 2}, deployment.Config{ID: "b", Order: 1}))
+	if got := cands[s.Pick(cands, &strategy.PickInfo{Now: t0})].ID(); got != "b" {
+		t.Errorf("picked %q, want b", got)
+	}
+	if slices.Contains(strategy.Names(), s.Name()) {
+		t.Errorf("%q is registered, want it not to be", s.Name())
 	}
 }
 
@@ -529,25 +585,6 @@ func TestConcurrentPicks(t *testing.T) {
 				}()
 			}
 			wg.Wait()
-		}
-	}
-}
-
-func TestZeroValues(t *testing.T) {
-	cands := deps(t,
-		deployment.Config{Weight: 1, Info: deployment.ModelInfo{InputCostPerToken: 1e-6}},
-		deployment.Config{Weight: 1, Info: deployment.ModelInfo{InputCostPerToken: 1e-6}},
-	)
-	run(t, cands[0], t0, deployment.Outcome{Latency: time.Second})
-	run(t, cands[1], t0, deployment.Outcome{Latency: time.Second})
-	info := &strategy.PickInfo{Now: t0.Add(time.Second), PromptTokens: 10}
-	for _, s := range []strategy.Strategy{&strategy.Shuffle{}, &strategy.LeastBusy{}, &strategy.Latency{}, &strategy.Usage{}, &strategy.Cost{}} {
-		seen := map[int]bool{}
-		for range 200 {
-			seen[s.Pick(cands, info)] = true
-		}
-		if !seen[0] || !seen[1] || s.Name() == "" {
-			t.Errorf("zero %T (%q): picks %v, want both of two equal candidates", s, s.Name(), seen)
 		}
 	}
 }

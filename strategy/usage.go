@@ -2,16 +2,9 @@ package strategy
 
 import "github.com/switchyard-go/switchyard/deployment"
 
-// Usage is the usage-based-routing strategy (alias usage-based-routing-v2):
-// the candidate with the most rate-limit headroom left
-// (Deployment.Headroom), which combines the upstream's x-ratelimit headers
-// projected to now, this router's own traffic since, and the configured rpm
-// and tpm. Exhausted keys never reach it: Deployment.Available filters them.
-// Ties (within 1e-9) are broken uniformly at random.
-//
-// Arguments: "seed" (integer) makes the choices reproducible. The zero
-// Usage is ready to use, unseeded; it is safe for concurrent use.
-type Usage struct {
+// usage is the usage-based-routing strategy and its -v2 alias (see the
+// package doc): the most Deployment.Headroom. Safe for concurrent use.
+type usage struct {
 	rnd  *source
 	name string
 }
@@ -20,24 +13,20 @@ func newUsage(name string) Factory {
 	return func(m map[string]any) (Strategy, error) {
 		a := args{strategy: name, m: m}
 		a.check()
-		return &Usage{rnd: a.source(), name: name}, a.err
+		return &usage{rnd: a.source(), name: name}, a.err
 	}
 }
 
-// Name returns the name the strategy was made with.
-func (s *Usage) Name() string {
-	if s.name == "" {
-		return NameUsage
-	}
-	return s.name
-}
+// Name returns the name the strategy was made with (NameUsage or
+// NameUsageV2).
+func (s *usage) Name() string { return s.name }
 
 // tieEpsilon is how close two headroom fractions must be to count as equal.
 const tieEpsilon = 1e-9
 
 // Pick returns the index of a candidate with the most headroom, in one pass;
 // it takes no lock and allocates nothing.
-func (s *Usage) Pick(cands []*deployment.Deployment, info *PickInfo) int {
+func (s *usage) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	if len(cands) <= 1 {
 		return len(cands) - 1
 	}
@@ -62,4 +51,4 @@ func (s *Usage) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	return pick
 }
 
-var _ Strategy = (*Usage)(nil)
+var _ Strategy = (*usage)(nil)

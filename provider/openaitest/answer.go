@@ -9,8 +9,8 @@ import (
 
 // replyFor returns the configured reply, or "echo: " + text.
 func (c *call) replyFor(text string) string {
-	if r := c.h.reply.Load(); r != nil && *r != "" {
-		return *r
+	if r := c.h.cfg.reply; r != "" {
+		return r
 	}
 	return "echo: " + text
 }

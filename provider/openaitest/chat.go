@@ -2,7 +2,6 @@ package openaitest
 
 import (
 	"encoding/json"
-	"time"
 	"unicode/utf8"
 )
 
@@ -155,7 +154,7 @@ func (c *call) chat() {
 		c.chatStream(&a)
 		return
 	}
-	if !c.sleep(c.latency()) {
+	if !c.sleep(c.h.cfg.latency) {
 		return
 	}
 	msg := chatOutMessage{Role: "assistant", ReasoningContent: a.reasoning, Annotations: []struct{}{}, ProviderSpecificFields: providerFields}
@@ -176,8 +175,6 @@ func (c *call) chat() {
 	}
 	c.writeOK(&resp)
 }
-
-func (c *call) latency() time.Duration { return time.Duration(c.h.latency.Load()) }
 
 func (c *call) chatStream(a *chatAnswer) {
 	s := c.startSSE(false)
@@ -215,7 +212,7 @@ func (c *call) chatStream(a *chatAnswer) {
 	if a.reasoning != "" && !emit(chunkDelta{ReasoningContent: a.reasoning}, nil) {
 		return
 	}
-	pieces := split(a.content, int(c.h.chunks.Load()))
+	pieces := split(a.content, c.h.cfg.chunks)
 	for i := range pieces {
 		if (i > 0 || a.reasoning != "") && !s.pace() {
 			return

@@ -60,7 +60,7 @@ func (c *call) completions() {
 	usage, _ := json.Marshal(&u)
 	resp := completionResponse{ID: c.id("cmpl-"), Object: "text_completion", Created: c.h.now().Unix(), Model: c.chatModel(), SystemFingerprint: SystemFingerprint}
 	if !c.stream {
-		if !c.sleep(c.latency()) {
+		if !c.sleep(c.h.cfg.latency) {
 			return
 		}
 		resp.Choices = []completionChoice{{Text: text, FinishReason: &finish}}
@@ -69,7 +69,7 @@ func (c *call) completions() {
 		return
 	}
 	s := c.startSSE(false)
-	for _, piece := range split(text, int(c.h.chunks.Load())) {
+	for _, piece := range split(text, c.h.cfg.chunks) {
 		resp.Choices = []completionChoice{{Text: piece}}
 		if !s.pace() || !s.send("", &resp) {
 			return

@@ -135,7 +135,7 @@ func (c *call) embeddings() {
 		c.badRequest("encoding_format", "Invalid value for 'encoding_format': "+strconv.Quote(c.req.EncodingFormat)+". Supported values are: 'float' and 'base64'.")
 		return
 	}
-	if !c.sleep(c.latency()) {
+	if !c.sleep(c.h.cfg.latency) {
 		return
 	}
 	resp := embeddingResponse{Object: "list", Model: c.chatModel(), Data: make([]embeddingData, len(inputs))}

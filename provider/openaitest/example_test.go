@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchyard-go/switchyard/provider/openaitest"
@@ -61,4 +62,41 @@ func ExampleNewServer() {
 	// 503
 	// 200
 	// requests: 3 by sk-test: 3 503s: 1
+}
+
+// The options are fixed when the fake is made; an InterceptFunc changes
+// anything else during a test. Here the upstream turns slow half-way
+// through, the way a test of a client's timeout would want it.
+func ExampleWithIntercept() {
+	var slow atomic.Bool
+	srv := openaitest.NewServer(openaitest.WithIntercept(func(w http.ResponseWriter, r *http.Request, body []byte) bool {
+		if slow.Load() {
+			select {
+			case <-time.After(time.Minute):
+			case <-r.Context().Done(): // the client gave up
+			}
+		}
+		return false // the fake answers as usual
+	}))
+	defer srv.Close()
+
+	client := srv.Client()
+	chat := func() string {
+		body := `{"model":"gpt-4o","messages":[{"role":"user","content":"Hi"}]}`
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/chat/completions", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer sk-test")
+		resp, err := client.Do(req)
+		if err != nil {
+			return "timed out"
+		}
+		resp.Body.Close()
+		return resp.Status
+	}
+	fmt.Println(chat())
+	slow.Store(true)
+	client.Timeout = 50 * time.Millisecond
+	fmt.Println(chat())
+	// Output:
+	// 200 OK
+	// timed out
 }

@@ -281,11 +281,9 @@ func TestLatencyEndsWithClient(t *testing.T) {
 	}
 }
 
-func TestSetLatencyAndTiming(t *testing.T) {
-	srv := openaitest.NewServer(openaitest.WithLatency(time.Hour), openaitest.WithStreamTiming(time.Hour, time.Hour, 0))
+func TestStreamChunks(t *testing.T) {
+	srv := openaitest.NewServer(openaitest.WithStreamTiming(0, 0, 2))
 	defer srv.Close()
-	srv.SetLatency(0)
-	srv.SetStreamTiming(0, 0, 2)
 	if r := post(t, srv, "/chat/completions", "k", chatBody("m", "x", nil)); r.status != 200 {
 		t.Fatalf("status %d", r.status)
 	}

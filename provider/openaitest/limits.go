@@ -2,6 +2,7 @@ package openaitest
 
 import (
 	"math"
+	"net/http"
 	"strconv"
 	"sync"
 	"time"
@@ -168,4 +169,81 @@ func (g *limitGroup) limiter(model string) *limiter {
 	}
 	got, _ := g.perModel.LoadOrStore(model, l)
 	return got.(*limiter)
+}
+
+// limiter returns the buckets that apply to this request, nil for none.
+func (c *call) limiter() *limiter {
+	if c.ks == nil {
+		return nil
+	}
+	m := c.model
+	if c.deployment != "" {
+		m = c.deployment
+	}
+	return c.ks.group.limiter(m)
+}
+
+// cost is the request's token cost: the prompt estimate plus the
+// completion allowance.
+func (c *call) cost() int {
+	switch c.ep {
+	case epTranscriptions, epModels:
+		return 0
+	case epEmbeddings:
+		return c.promptTokens
+	}
+	allowance := DefaultCompletionTokens
+	if n := c.req.maxOutput(); n > 0 {
+		allowance = n
+	}
+	return c.promptTokens + allowance
+}
+
+// admit takes the request's cost from its buckets, answering 429 when they
+// are short.
+func (c *call) admit() bool {
+	lim := c.limiter()
+	if lim == nil {
+		return true
+	}
+	c.rl, c.hasRL = lim.take(c.h.now(), c.cost()), true
+	if c.rl.limited == "" {
+		return true
+	}
+	v := c.rl
+	model := c.model
+	if model == "" {
+		model = c.deployment
+	}
+	var msg string
+	if v.limited == "requests" {
+		msg = "Rate limit reached for " + model + " on requests per min (RPM): Limit " + strconv.FormatInt(v.rpm, 10) +
+			", Used " + strconv.FormatInt(v.used, 10) + ", Requested 1. Please try again in " + formatReset(v.wait) + "."
+	} else {
+		msg = "Rate limit reached for " + model + " on tokens per min (TPM): Limit " + strconv.FormatInt(v.tpm, 10) +
+			", Used " + strconv.FormatInt(v.used, 10) + ", Requested " + strconv.Itoa(c.cost()) + "."
+		if v.tooLarge {
+			msg = "Request too large for " + model + " on tokens per min (TPM): Limit " + strconv.FormatInt(v.tpm, 10) +
+				", Requested " + strconv.Itoa(c.cost()) + ". The input or output tokens must be reduced in order to run successfully."
+		} else {
+			msg += " Please try again in " + formatReset(v.wait) + "."
+		}
+	}
+	c.rateLimited(v.limited, msg, v.wait)
+	return false
+}
+
+// rateLimited answers 429 rate_limit_exceeded with retry hints when wait
+// is positive.
+func (c *call) rateLimited(kind, msg string, wait time.Duration) {
+	if wait > 0 {
+		hd := c.w.Header()
+		hd.Set("Retry-After", retryAfterSeconds(wait))
+		hd.Set("Retry-After-Ms", retryAfterMS(wait))
+	}
+	if c.azure {
+		c.failAzure(http.StatusTooManyRequests, "429", "Requests to the Azure OpenAI API have exceeded the "+kind+" rate limit of your current pricing tier. "+msg)
+		return
+	}
+	c.fail(http.StatusTooManyRequests, apiError{Message: msg, Type: nullString(kind), Code: "rate_limit_exceeded"})
 }

@@ -10,8 +10,8 @@ import (
 // max_output_tokens.
 const DefaultCompletionTokens = 16
 
-// DefaultHistory is how many requests [Handler.Requests] keeps by default.
-const DefaultHistory = 1000
+// defaultHistory is how many requests [Handler.Requests] keeps by default.
+const defaultHistory = 1000
 
 // An Option configures a [Handler] or [Server].
 type Option interface {
@@ -61,6 +61,11 @@ type keyEntry struct {
 // and r.Body reads it again), before authentication, faults and limits. It
 // returns true when it has written the response itself; the response's
 // status is still counted and recorded.
+//
+// The options are fixed when the fake is made; an InterceptFunc is how a
+// test changes anything else while it runs (a slowdown, a custom answer):
+// it reads the test's own state on every request, and returns false to let
+// the fake answer as usual.
 type InterceptFunc func(w http.ResponseWriter, r *http.Request, body []byte) bool
 
 // config is the immutable configuration assembled from Options.
@@ -106,8 +111,7 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithLatency makes every successful non-streaming answer wait d (a real
-// sleep, cut short when the client goes away). Default 0. See also
-// [Handler.SetLatency].
+// sleep, cut short when the client goes away). Default 0.
 func WithLatency(d time.Duration) Option {
 	return optionFunc(func(c *config) { c.latency = d })
 }
@@ -115,15 +119,13 @@ func WithLatency(d time.Duration) Option {
 // WithStreamTiming shapes streams: the first content event is sent ttft
 // after the response headers, later events gap apart (real sleeps, cut
 // short when the client goes away), and the reply is split into chunks
-// content events (0: one event per word). Default 0, 0, 0. See also
-// [Handler.SetStreamTiming].
+// content events (0: one event per word). Default 0, 0, 0.
 func WithStreamTiming(ttft, gap time.Duration, chunks int) Option {
 	return optionFunc(func(c *config) { c.ttft, c.gap, c.chunks = ttft, gap, chunks })
 }
 
 // WithReply makes every chat, completion, responses and transcription
-// answer carry text instead of the default "echo: <last user text>". See
-// also [Handler.SetReply].
+// answer carry text instead of the default "echo: <last user text>".
 func WithReply(text string) Option {
 	return optionFunc(func(c *config) { c.reply = text })
 }
@@ -160,13 +162,13 @@ func WithToolCalls() Option {
 }
 
 // WithIntercept installs f as the escape hatch described at
-// [InterceptFunc]. See also [Handler.SetIntercept].
+// [InterceptFunc].
 func WithIntercept(f InterceptFunc) Option {
 	return optionFunc(func(c *config) { c.intercept = f })
 }
 
 // WithHistory sets how many recent requests [Handler.Requests] keeps
-// (default [DefaultHistory]); n <= 0 records none, which saves copying
+// (default 1000); n <= 0 records none, which saves copying
 // every request's header and body in benchmarks.
 func WithHistory(n int) Option {
 	return optionFunc(func(c *config) { c.history, c.historySet = n, true })

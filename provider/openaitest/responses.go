@@ -145,7 +145,7 @@ func (c *call) responses() {
 		c.responsesStream(&a)
 		return
 	}
-	if !c.sleep(c.latency()) {
+	if !c.sleep(c.h.cfg.latency) {
 		return
 	}
 	c.writeOK(&a.resp)
@@ -199,7 +199,7 @@ func (c *call) responsesStream(a *responseAnswer) {
 				if !send(responseEvent{Type: "response.reasoning_summary_part.added", ItemID: item.ID, OutputIndex: &idx, SummaryIndex: &zero, Part: part}) {
 					return
 				}
-				for _, piece := range split(a.reasoning, int(c.h.chunks.Load())) {
+				for _, piece := range split(a.reasoning, c.h.cfg.chunks) {
 					if !s.pace() || !send(responseEvent{Type: "response.reasoning_summary_text.delta", ItemID: item.ID, OutputIndex: &idx, SummaryIndex: &zero, Delta: &piece}) {
 						return
 					}
@@ -230,7 +230,7 @@ func (c *call) responsesStream(a *responseAnswer) {
 				!send(responseEvent{Type: "response.content_part.added", ItemID: item.ID, OutputIndex: &idx, ContentIndex: &zero, Part: part}) {
 				return
 			}
-			for _, piece := range split(a.text, int(c.h.chunks.Load())) {
+			for _, piece := range split(a.text, c.h.cfg.chunks) {
 				if !s.pace() || !send(responseEvent{Type: "response.output_text.delta", ItemID: item.ID, OutputIndex: &idx, ContentIndex: &zero, Delta: &piece}) {
 					return
 				}

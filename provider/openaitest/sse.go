@@ -3,7 +3,6 @@ package openaitest
 import (
 	"encoding/json"
 	"net/http"
-	"time"
 )
 
 // sseWriter writes a server-sent event stream, applying the stream timing
@@ -36,9 +35,9 @@ func (s *sseWriter) pace() bool {
 	if s.stopped {
 		return false
 	}
-	d := time.Duration(s.c.h.gap.Load())
+	d := s.c.h.cfg.gap
 	if !s.paced {
-		s.paced, d = true, time.Duration(s.c.h.ttft.Load())
+		s.paced, d = true, s.c.h.cfg.ttft
 	}
 	if !s.c.sleep(d) {
 		s.stopped = true

@@ -155,7 +155,7 @@ func (h *Handler) Stats() Stats {
 }
 
 // Requests returns copies of the most recent requests, oldest first (at
-// most [DefaultHistory] unless [WithHistory] says otherwise).
+// most 1000 unless [WithHistory] says otherwise).
 func (h *Handler) Requests() []RecordedRequest { return h.hist.all() }
 
 // LastRequest returns a copy of the most recent request, ok false when

@@ -10,8 +10,8 @@ import (
 // configured reply, or a sentence naming the file and its size.
 func (c *call) transcriptText() string {
 	f := c.req.form
-	if r := c.h.reply.Load(); r != nil && *r != "" {
-		return *r
+	if r := c.h.cfg.reply; r != "" {
+		return r
 	}
 	return "transcript of " + f.fileName + " (" + strconv.Itoa(f.fileSize) + " bytes)"
 }
@@ -21,7 +21,7 @@ func (c *call) transcription() {
 	if c.fault == FaultContentFilter {
 		text = ""
 	}
-	if !c.sleep(c.latency()) {
+	if !c.sleep(c.h.cfg.latency) {
 		return
 	}
 	switch c.req.form.responseFormat {

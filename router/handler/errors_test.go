@@ -353,11 +353,14 @@ func TestTagRouting(t *testing.T) {
 func TestClientDisconnect(t *testing.T) {
 	for _, stream := range []bool{false, true} {
 		t.Run("stream="+strconv.FormatBool(stream), func(t *testing.T) {
-			st := newStack(t, stackConfig{})
-			body := chatBody
+			var sc stackConfig
 			if stream {
 				// The first chunk comes at once, the next only after an hour.
-				st.fake.SetStreamTiming(0, time.Hour, 3)
+				sc.fake = []openaitest.Option{openaitest.WithStreamTiming(0, time.Hour, 3)}
+			}
+			st := newStack(t, sc)
+			body := chatBody
+			if stream {
 				body = `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"one two three"}]}`
 			} else {
 				st.fake.SetFault(openaitest.Fault{Kind: openaitest.FaultHang})
@@ -419,8 +422,7 @@ func TestStreamErrors(t *testing.T) {
 }
 
 func TestStreamFraming(t *testing.T) {
-	st := newStack(t, stackConfig{})
-	st.fake.SetStreamTiming(0, 0, 3)
+	st := newStack(t, stackConfig{fake: []openaitest.Option{openaitest.WithStreamTiming(0, 0, 3)}})
 	resp := st.post(t, "/chat/completions", `{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"x y z"}]}`)
 	got := string(readAll(t, resp))
 	frames := strings.Split(strings.TrimSuffix(got, "\n\n"), "\n\n")

@@ -1,6 +1,6 @@
 // Command gen writes the model table of package models from a LiteLLM
-// model_prices_and_context_window.json file (or the OpenAI and Azure subset
-// of it kept in the project's shared data folder).
+// model_prices_and_context_window.json file, or the OpenAI and Azure subset
+// of it kept in data/ (see data/README.md for its provenance).
 //
 // It keeps the entries of the providers openai, text-completion-openai,
 // azure and azure_text whose mode the router serves (chat, responses,
@@ -11,7 +11,7 @@
 //
 // Usage (from provider/models, via go generate):
 //
-//	go run ./internal/gen -in ../../../shared/data/openai_azure_models.json -out table_gen.go
+//	go run ./internal/gen -in internal/gen/data/openai_azure_models.json -out table_gen.go
 package main
 
 import (
@@ -30,21 +30,25 @@ import (
 func main() {
 	log.SetFlags(0)
 	log.SetPrefix("gen: ")
-	in := flag.String("in", "../../../shared/data/openai_azure_models.json", "LiteLLM model price JSON file")
+	in := flag.String("in", "internal/gen/data/openai_azure_models.json", "LiteLLM model price JSON file")
 	out := flag.String("out", "table_gen.go", "Go file to write")
 	flag.Parse()
+	if err := run(*in, *out); err != nil {
+		log.Fatal(err)
+	}
+}
 
-	src, err := os.ReadFile(*in)
+// run generates the table from the JSON file in into the Go file out.
+func run(in, out string) error {
+	src, err := os.ReadFile(in)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
-	code, err := generate(src, *in)
+	code, err := generate(src, in)
 	if err != nil {
-		log.Fatal(err)
+		return err
 	}
-	if err := os.WriteFile(*out, code, 0o644); err != nil {
-		log.Fatal(err)
-	}
+	return os.WriteFile(out, code, 0o644)
 }
 
 // entry is the part of a LiteLLM model entry that the table keeps. Pointers
