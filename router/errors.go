@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,7 +247,10 @@ type RequestError struct {
 
 func requestErr(field, msg string, cause error) *RequestError {
 	e := &RequestError{Field: field, Msg: msg, Err: cause}
-	e.pe = &provider.Error{Class: provider.ClassBadRequest, Type: "invalid_request_error", Param: field, Message: msg, Err: cause}
+	e.pe = &provider.Error{
+		Class: provider.ClassBadRequest, StatusCode: http.StatusBadRequest, Type: "invalid_request_error",
+		Param: field, Message: msg, Err: cause,
+	}
 	return e
 }
 
@@ -259,10 +263,10 @@ func (e *RequestError) Error() string {
 	return s
 }
 
-// Unwrap returns a *provider.Error of class ClassBadRequest that carries
-// Field as its Param, so that code handling provider errors (an HTTP
-// handler's status mapping, provider.ClassOf) treats a RequestError as the
-// 400 it is.
+// Unwrap returns a *provider.Error of class ClassBadRequest with status 400
+// and Field as its Param (the answer OpenAI gives such a request), so that
+// code handling provider errors (an HTTP handler's status mapping,
+// provider.ClassOf) treats a RequestError as the 400 it is.
 func (e *RequestError) Unwrap() error {
 	if e.pe == nil {
 		return e.Err

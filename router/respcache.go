@@ -103,6 +103,7 @@ type cacheLookup struct {
 	key, group  string
 	ctl         respcache.Control
 	read, write bool
+	metadata    map[string]string // the call's WithMetadata, for the hooks
 }
 
 // cachePrepare decides how a call uses the cache. It returns ok false when
@@ -132,7 +133,7 @@ func (r *Router) cachePrepare(req *provider.Request, opts []CallOption) (lk cach
 			f(&o)
 		}
 	}
-	lk.req, lk.key, lk.group, lk.ctl = req, p.Key, g.name, p.Control
+	lk.req, lk.key, lk.group, lk.ctl, lk.metadata = req, p.Key, g.name, p.Control, o.metadata
 	if len(p.Body) != len(req.Body) || &p.Body[0] != &req.Body[0] {
 		cp := *req
 		cp.Body = p.Body
@@ -273,7 +274,7 @@ func (r *Router) cacheHit(ctx context.Context, req *provider.Request, lk *cacheL
 	res := &Result{Response: resp, Header: cacheHeader(e, lk.group, false), ModelGroup: lk.group, CacheHit: true}
 	if h := r.hooks.OnRequest; h != nil {
 		h(ctx, RequestInfo{
-			Model: req.Model, ModelGroup: lk.group, Endpoint: req.Endpoint,
+			Model: req.Model, ModelGroup: lk.group, Endpoint: req.Endpoint, Metadata: lk.metadata,
 			Start: start, Latency: r.clock.Now().Sub(start), Usage: resp.Usage, CacheHit: true,
 		})
 	}
@@ -283,7 +284,7 @@ func (r *Router) cacheHit(ctx context.Context, req *provider.Request, lk *cacheL
 // replay makes the StreamResult of a chat answer replayed from the cache.
 // It has no deployment and no attempt; finish reports it to OnRequest.
 func (r *Router) replay(ctx context.Context, req *provider.Request, lk *cacheLookup, s provider.Stream, start time.Time) *StreamResult {
-	st := &streamState{r: r, ctx: ctx, inner: s, model: req.Model, cacheGroup: lk.group, endpoint: req.Endpoint, reqStart: start}
+	st := &streamState{r: r, ctx: ctx, inner: s, model: req.Model, cacheGroup: lk.group, endpoint: req.Endpoint, metadata: lk.metadata, reqStart: start}
 	return &StreamResult{ModelGroup: lk.group, CacheHit: true, st: st, header: cacheHeader(&respcache.Entry{Header: s.Header()}, lk.group, true)}
 }
 
@@ -292,7 +293,7 @@ func (st *streamState) finishCached(closedEarly bool) {
 	if h := st.r.hooks.OnRequest; h != nil {
 		end := st.r.clock.Now()
 		h(st.ctx, RequestInfo{
-			Model: st.model, ModelGroup: st.cacheGroup, Endpoint: st.endpoint, Stream: true,
+			Model: st.model, ModelGroup: st.cacheGroup, Endpoint: st.endpoint, Stream: true, Metadata: st.metadata,
 			Start: st.reqStart, Latency: end.Sub(st.reqStart), Usage: st.inner.Usage(), CacheHit: true,
 			ClosedEarly: closedEarly,
 		})
@@ -300,12 +301,10 @@ func (st *streamState) finishCached(closedEarly bool) {
 }
 
 // cacheControlError is the error of a call whose "cache" object is
-// malformed: the caller's bad request, never sent upstream.
+// malformed: the caller's mistake (a *RequestError for "cache"), never sent
+// upstream.
 func (r *Router) cacheControlError(ctx context.Context, req *provider.Request, stream bool, err error) error {
-	e := &Error{Model: req.Model, Err: &provider.Error{
-		Class: provider.ClassBadRequest, StatusCode: http.StatusBadRequest, Type: "invalid_request_error",
-		Param: "cache", Message: err.Error(), Err: err,
-	}}
+	e := &Error{Model: req.Model, Err: requestErr("cache", "malformed cache object", err)}
 	if h := r.hooks.OnRequest; h != nil {
 		now := r.clock.Now()
 		h(ctx, RequestInfo{Model: req.Model, Endpoint: req.Endpoint, Stream: stream, Start: now, Err: e})

@@ -16,10 +16,10 @@ import (
 	"github.com/switchyard-go/switchyard/router"
 )
 
-// StatusClientClosedRequest is the status recorded (in logs and metrics)
+// statusClientClosedRequest is the status recorded (in logs and metrics)
 // for a request whose client went away before the answer: nginx's 499. The
 // client never sees it.
-const StatusClientClosedRequest = 499
+const statusClientClosedRequest = 499
 
 // apiError is one answer in OpenAI's error shape.
 type apiError struct {
@@ -106,7 +106,7 @@ func (h *Handler) writeError(w http.ResponseWriter, e *apiError) {
 	hdr["Content-Type"] = jsonContentType
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
 	hdr.Del("Content-Encoding")
-	if e.status == StatusClientClosedRequest {
+	if e.status == statusClientClosedRequest {
 		return // nobody is listening
 	}
 	w.WriteHeader(e.status)
@@ -143,7 +143,7 @@ func (h *Handler) routeError(err error, model string) *apiError {
 		return &apiError{status: http.StatusServiceUnavailable, typ: "server_error", code: "shutting_down",
 			message: "the router is shutting down", class: "closed"}
 	case errors.Is(cause, context.Canceled):
-		return &apiError{status: StatusClientClosedRequest, typ: "invalid_request_error", code: "canceled",
+		return &apiError{status: statusClientClosedRequest, typ: "invalid_request_error", code: "canceled",
 			message: "the request was canceled", class: provider.ClassCanceled.String()}
 	case errors.Is(cause, context.DeadlineExceeded):
 		return &apiError{status: http.StatusGatewayTimeout, typ: "timeout", code: "timeout",
@@ -170,7 +170,7 @@ func upstreamError(pe *provider.Error) *apiError {
 		e.message = strings.TrimPrefix(pe.Error(), "provider: ")
 	}
 	if pe.Class == provider.ClassCanceled {
-		e.status = StatusClientClosedRequest
+		e.status = statusClientClosedRequest
 	}
 	return e
 }
@@ -192,7 +192,7 @@ func classStatus(c provider.Class) int {
 	case provider.ClassConflict:
 		return http.StatusConflict
 	case provider.ClassCanceled:
-		return StatusClientClosedRequest
+		return statusClientClosedRequest
 	}
 	return http.StatusBadGateway // server and connection errors, unknown
 }

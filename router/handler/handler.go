@@ -299,7 +299,7 @@ func (h *Handler) forwardedHeader(r *http.Request) http.Header {
 // fail writes the answer for a routing error.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, model string) {
 	e := h.routeError(err, model)
-	if e.status == StatusClientClosedRequest {
+	if e.status == statusClientClosedRequest {
 		h.log.LogAttrs(r.Context(), slog.LevelDebug, "handler: client went away", slog.String("model", model))
 	} else if h.log.Enabled(r.Context(), slog.LevelWarn) {
 		level := slog.LevelWarn

@@ -48,7 +48,7 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, req *provi
 	buf.Reset()
 	if err := s.Err(); err != nil {
 		e := h.routeError(err, req.Model)
-		if e.status == StatusClientClosedRequest {
+		if e.status == statusClientClosedRequest {
 			return true
 		}
 		writeErrorEvent(buf, req.Endpoint, e)
