@@ -141,7 +141,7 @@
 // requests from a respcache.Cache (cache/respcache: in memory, or Redis shared by the
 // replicas), keyed by model group and the normalised request; a streaming
 // chat request can be answered by replaying a cached answer. Calls control
-// it with LiteLLM's "cache" object in the body or with [WithCache],
-// [WithoutCache] and [WithCacheControl]; answers from the cache carry
+// it with LiteLLM's "cache" object in the body or with [WithCacheControl];
+// answers from the cache carry
 // Result.CacheHit, X-Switchyard-Cache-Hit: true and RequestInfo.CacheHit.
 package router

@@ -33,8 +33,8 @@ const HeaderCacheHit = "X-Switchyard-Cache-Hit"
 // Each call may say what it wants, in its body's "cache" object
 // (LiteLLM's: "no-cache", "no-store", "ttl", "s-maxage", "namespace",
 // "use-cache"; the object is removed from the body sent upstream) or with
-// [WithCache], [WithoutCache] and [WithCacheControl]; with p.OptIn only
-// the calls that ask use the cache. An answer from the cache has
+// [WithCacheControl]; with p.OptIn only the calls that ask use the cache.
+// An answer from the cache has
 // Result.CacheHit (StreamResult.CacheHit) set, the header
 // X-Switchyard-Cache-Hit: true, no deployment and no attempts, and is
 // reported to Hooks.OnRequest with RequestInfo.CacheHit.
@@ -58,23 +58,13 @@ func WithResponseCache(c respcache.Cache, p respcache.Policy) Option {
 	}
 }
 
-// WithCache asks for the response cache for this call, when the router
-// caches only the calls that opt in (respcache.Policy.OptIn); otherwise it
-// changes nothing.
-func WithCache() CallOption {
-	return func(o *callOptions) { o.cache.use = 1 }
-}
-
-// WithoutCache keeps this call away from the response cache: it is neither
-// answered from it nor stored in it.
-func WithoutCache() CallOption {
-	return func(o *callOptions) { o.cache.use = -1 }
-}
-
 // WithCacheControl sets this call's cache directives. They win over those
 // of the body's "cache" object: NoCache and NoStore add to them, and a
 // non-zero TTL, MaxAge or Namespace replaces theirs. Giving directives
-// opts the call in (see respcache.Policy.OptIn).
+// opts the call in (see respcache.Policy.OptIn), so
+//
+//	WithCacheControl(respcache.Control{})                             // use the cache (when the router caches opt-in calls only)
+//	WithCacheControl(respcache.Control{NoCache: true, NoStore: true}) // keep this call away from it
 func WithCacheControl(ctl respcache.Control) CallOption {
 	return func(o *callOptions) { o.cache.ctl = &ctl }
 }
@@ -93,7 +83,6 @@ type respCache struct {
 
 // cacheCall is what a call's options say about the response cache.
 type cacheCall struct {
-	use int8 // 1: WithCache, -1: WithoutCache
 	ctl *respcache.Control
 }
 
@@ -153,10 +142,7 @@ func (r *Router) cachePrepare(req *provider.Request, opts []CallOption) (lk cach
 			lk.key = c.Namespace + ":" + lk.key
 		}
 	}
-	on := !rc.optIn || lk.ctl.UseCache || o.cache.use > 0 || o.cache.ctl != nil
-	if o.cache.use < 0 {
-		on = false
-	}
+	on := !rc.optIn || lk.ctl.UseCache || o.cache.ctl != nil
 	lk.read, lk.write = on && !lk.ctl.NoCache, on && !lk.ctl.NoStore
 	return lk, true, nil
 }

@@ -131,8 +131,8 @@ func TestResponseCacheControl(t *testing.T) {
 		{name: "no-cache reads nothing", second: `,"cache":{"no-cache":true}`},
 		{name: "no-cache still stores", first: `,"cache":{"no-cache":true}`, wantHit: true},
 		{name: "no-store stores nothing", first: `,"cache":{"no-store":true}`},
-		{name: "WithoutCache on the first call", firstOpts: []CallOption{WithoutCache()}},
-		{name: "WithoutCache on the second call", secondOpts: []CallOption{WithoutCache()}},
+		{name: "WithoutCache on the first call", firstOpts: []CallOption{WithCacheControl(respcache.Control{NoCache: true, NoStore: true})}},
+		{name: "WithoutCache on the second call", secondOpts: []CallOption{WithCacheControl(respcache.Control{NoCache: true, NoStore: true})}},
 		{name: "WithCacheControl NoCache", secondOpts: []CallOption{WithCacheControl(respcache.Control{NoCache: true})}},
 		{name: "ttl from the body", first: `,"cache":{"ttl":10}`, advance: 11 * time.Second},
 		{name: "ttl from the option", firstOpts: []CallOption{WithCacheControl(respcache.Control{TTL: 10 * time.Second})}, advance: 11 * time.Second},
@@ -147,10 +147,10 @@ func TestResponseCacheControl(t *testing.T) {
 		{name: "different question", second: `,"temperature":0.5`},
 		{name: "opt-in: plain calls not cached", policy: respcache.Policy{OptIn: true}},
 		{name: "opt-in: WithCache", policy: respcache.Policy{OptIn: true},
-			firstOpts: []CallOption{WithCache()}, secondOpts: []CallOption{WithCache()}, wantHit: true},
+			firstOpts: []CallOption{WithCacheControl(respcache.Control{})}, secondOpts: []CallOption{WithCacheControl(respcache.Control{})}, wantHit: true},
 		{name: "opt-in: use-cache in the body", policy: respcache.Policy{OptIn: true},
 			first: `,"cache":{"use-cache":true}`, second: `,"cache":{"use-cache":true}`, wantHit: true},
-		{name: "opt-in: only the second asks", policy: respcache.Policy{OptIn: true}, secondOpts: []CallOption{WithCache()}},
+		{name: "opt-in: only the second asks", policy: respcache.Policy{OptIn: true}, secondOpts: []CallOption{WithCacheControl(respcache.Control{})}},
 		{name: "endpoint not cached", policy: respcache.Policy{Endpoints: []provider.Endpoint{provider.EndpointEmbeddings}}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -293,7 +293,7 @@ func TestResponseCacheStreamReplay(t *testing.T) {
 	}
 	// Opting out streams from the deployment.
 	h.client("a").setScript(step{events: []string{`{}`}})
-	s, err = h.r.Stream(ctx, body("g", `,"stream":true`), WithoutCache())
+	s, err = h.r.Stream(ctx, body("g", `,"stream":true`), WithCacheControl(respcache.Control{NoCache: true, NoStore: true}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -121,8 +121,8 @@ type Policy struct {
 	// chat, completions and embeddings. Only complete JSON answers can be
 	// cached, so responses and transcriptions are best left out.
 	Endpoints []provider.Endpoint
-	// OptIn caches only the calls that ask for it (router.WithCache,
-	// router.WithCacheControl, or "cache": {"use-cache": true} in the
+	// OptIn caches only the calls that ask for it (router.WithCacheControl,
+	// or "cache": {"use-cache": true} in the
 	// body: LiteLLM's mode "default_off"). By default every call of a
 	// cached endpoint uses the cache unless it opts out.
 	OptIn bool
