@@ -15,31 +15,33 @@ import (
 	"github.com/switchyard-go/switchyard/provider"
 )
 
-// The typed helpers take the official OpenAI Go SDK's request params
+// Chat sends a chat completion and decodes the answer. It is the typed
+// form of Do, as are Completions, Embeddings, Responses and Transcription:
+// each takes the official OpenAI Go SDK's params
 // (github.com/openai/openai-go/v3), by value as the SDK's own client does,
-// route them like Do, and decode the answer into the SDK's response type.
-// Each also returns the *Result, which says which group and deployment
-// served the call and carries the raw body and headers.
+// routes them like Do, and returns the SDK's response type with the
+// *Result (which group and deployment served the call, its attempts, the
+// raw body and headers).
 //
-// Nothing is lost either way: the params are encoded with their
+// Nothing is lost either way. The params are encoded with their
 // MarshalJSON, so fields set with SetExtraFields (or a whole body set with
-// param.SetJSON) reach the upstream as written, with only "model" replaced
-// by the deployment's model; the answer is decoded with the SDK's
-// UnmarshalJSON, so its RawJSON() is the upstream's body and fields the SDK
+// param.SetJSON) reach the upstream as written, only "model" being
+// replaced by the deployment's model. The answer is decoded with the SDK's
+// UnmarshalJSON: its RawJSON() is the upstream's body, and fields the SDK
 // does not model are in its JSON.ExtraFields.
 //
 // Params that cannot make a request (no model, an encoding error, "stream"
 // set where it does not belong) are the caller's mistake: the helper
 // returns an error naming the field before any deployment is tried. It
-// wraps a *provider.Error of class ClassBadRequest whose Param is the field,
-// so errors.As and errors.Is(err, provider.ErrBadRequest) find it.
+// wraps a *provider.Error of class ClassBadRequest whose Param is the
+// field, so errors.As and errors.Is(err, provider.ErrBadRequest) find it.
 //
-// Tags: route a typed call by tags with WithTags. The SDK's Metadata is a
-// map of strings and is sent upstream as given; unlike a raw body through
-// the handler, its "metadata.tags" is not read for routing.
-
-// Chat sends a chat completion. The params must not ask to stream (a
-// "stream" extra field); use ChatStream to stream.
+// To route a typed call by tags, pass WithTags. The SDK's Metadata is a
+// map of strings sent upstream as given; unlike a raw body through the
+// handler, its "metadata.tags" is not read for routing.
+//
+// The params must not ask to stream (a "stream" extra field); use
+// ChatStream to stream.
 func (r *Router) Chat(ctx context.Context, params openai.ChatCompletionNewParams, opts ...CallOption) (*openai.ChatCompletion, *Result, error) {
 	pr, err := jsonRequest("chat", provider.EndpointChat, params, params.Model, streamRefused)
 	if err != nil {
@@ -48,8 +50,8 @@ func (r *Router) Chat(ctx context.Context, params openai.ChatCompletionNewParams
 	return doTyped[openai.ChatCompletion](ctx, r, "chat", pr, opts)
 }
 
-// Completions sends a legacy text completion. The params must not ask to
-// stream; stream one with Stream.
+// Completions sends a legacy text completion, as Chat does. The params
+// must not ask to stream; stream one with Stream.
 func (r *Router) Completions(ctx context.Context, params openai.CompletionNewParams, opts ...CallOption) (*openai.Completion, *Result, error) {
 	pr, err := jsonRequest("completions", provider.EndpointCompletions, params, string(params.Model), streamRefused)
 	if err != nil {
@@ -58,7 +60,8 @@ func (r *Router) Completions(ctx context.Context, params openai.CompletionNewPar
 	return doTyped[openai.Completion](ctx, r, "completions", pr, opts)
 }
 
-// Embeddings sends an embeddings request.
+// Embeddings sends an embeddings request, as Chat does. Base64-encoded
+// vectors (EncodingFormat "base64") are decoded into Embedding too.
 func (r *Router) Embeddings(ctx context.Context, params openai.EmbeddingNewParams, opts ...CallOption) (*openai.CreateEmbeddingResponse, *Result, error) {
 	pr, err := jsonRequest("embeddings", provider.EndpointEmbeddings, params, params.Model, streamIgnored)
 	if err != nil {
@@ -67,9 +70,14 @@ func (r *Router) Embeddings(ctx context.Context, params openai.EmbeddingNewParam
 	return doTyped[openai.CreateEmbeddingResponse](ctx, r, "embeddings", pr, opts)
 }
 
-// Responses sends a Responses API request. The params must not ask to
-// stream; to stream its named events, send the encoded params (with
-// "stream": true) through Stream.
+// Responses sends a Responses API request, as Chat does. The params must
+// not ask to stream. To stream its named events, encode the params
+// yourself and use Stream:
+//
+//	params.SetExtraFields(map[string]any{"stream": true})
+//	body, err := json.Marshal(params)
+//	...
+//	s, err := r.Stream(ctx, &provider.Request{Endpoint: provider.EndpointResponses, Model: params.Model, Body: body, Stream: true})
 func (r *Router) Responses(ctx context.Context, params responses.ResponseNewParams, opts ...CallOption) (*responses.Response, *Result, error) {
 	pr, err := jsonRequest("responses", provider.EndpointResponses, params, params.Model, streamRefused)
 	if err != nil {
@@ -78,7 +86,8 @@ func (r *Router) Responses(ctx context.Context, params responses.ResponseNewPara
 	return doTyped[responses.Response](ctx, r, "responses", pr, opts)
 }
 
-// Transcription sends an audio transcription as multipart/form-data.
+// Transcription sends an audio transcription as multipart/form-data, as
+// Chat does otherwise.
 // params.File is read whole before the call, so that a retry or a
 // fallback can send it again; it must carry a file name (an *os.File, or
 // openai.File(r, "speech.mp3", "audio/mpeg")) from which the upstream

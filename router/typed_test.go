@@ -169,6 +169,32 @@ func TestTypedHelpersOverHTTP(t *testing.T) {
 		}
 		wantFields(t, f.lastBody(t), map[string]string{"model": `"gpt-4o-mini"`, "x_trace": `"abc"`, "input": `"ping"`, "reasoning": `{"effort":"low"}`})
 	})
+	t.Run("responses streamed through Stream, as documented", func(t *testing.T) {
+		p := responses.ResponseNewParams{Model: "mini", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("ping")}}
+		p.SetExtraFields(map[string]any{"stream": true})
+		body, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.r.Stream(ctx, &provider.Request{Endpoint: provider.EndpointResponses, Model: p.Model, Body: body, Stream: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		var text strings.Builder
+		for s.Next() {
+			var ev responses.ResponseStreamEventUnion
+			if err := ev.UnmarshalJSON(s.Event().Data); err != nil {
+				t.Fatal(err)
+			}
+			if ev.Type == "response.output_text.delta" {
+				text.WriteString(ev.Delta)
+			}
+		}
+		if s.Err() != nil || text.String() != "echo: ping" {
+			t.Errorf("streamed %q, err %v", text.String(), s.Err())
+		}
+	})
 	t.Run("transcription", func(t *testing.T) {
 		for _, tt := range []struct {
 			format openai.AudioResponseFormat
