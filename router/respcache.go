@@ -301,12 +301,26 @@ func (r *Router) cacheControlError(ctx context.Context, req *provider.Request, s
 // bodyUsage reads the usage of a cached answer's body.
 func bodyUsage(body []byte) provider.Usage {
 	var v struct {
-		Usage *provider.UsageBody `json:"usage"`
+		Usage struct {
+			PromptTokens        int `json:"prompt_tokens"`
+			CompletionTokens    int `json:"completion_tokens"`
+			TotalTokens         int `json:"total_tokens"`
+			PromptTokensDetails struct {
+				CachedTokens int `json:"cached_tokens"`
+			} `json:"prompt_tokens_details"`
+			CompletionTokensDetails struct {
+				ReasoningTokens int `json:"reasoning_tokens"`
+			} `json:"completion_tokens_details"`
+		} `json:"usage"`
 	}
 	if json.Unmarshal(body, &v) != nil {
 		return provider.Usage{}
 	}
-	return v.Usage.Usage()
+	u := v.Usage
+	return provider.Usage{
+		PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens,
+		CachedTokens: u.PromptTokensDetails.CachedTokens, ReasoningTokens: u.CompletionTokensDetails.ReasoningTokens,
+	}
 }
 
 // includeUsage reports whether a streaming request asks for the final

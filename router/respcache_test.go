@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/openai/openai-go/v3"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/switchyard-go/switchyard/cache/respcache"
@@ -107,11 +108,11 @@ func TestResponseCacheHit(t *testing.T) {
 		t.Errorf("OnRequest for the hit: %+v", ri)
 	}
 	// The typed helper sees the same answer.
-	cr, tres, err := h.r.Chat(ctx, &provider.ChatRequest{Model: "g", Messages: []provider.Message{{Role: "user", Content: provider.TextContent("hi")}}})
+	cr, tres, err := h.r.Chat(ctx, openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !tres.CacheHit || cr.Choices[0].Message.Content.Text != "Hello there" {
+	if !tres.CacheHit || cr.Choices[0].Message.Content != "Hello there" {
 		t.Errorf("typed hit: %v %+v", tres.CacheHit, cr)
 	}
 }
@@ -251,8 +252,8 @@ func TestResponseCacheStreamReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := h.client("a").Calls()
-	cs, err := h.r.ChatStream(ctx, &provider.ChatRequest{Model: "g", Messages: []provider.Message{{Role: "user", Content: provider.TextContent("hi")}},
-		StreamOptions: &provider.StreamOptions{IncludeUsage: true}})
+	cs, err := h.r.ChatStream(ctx, openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")},
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,10 +269,10 @@ func TestResponseCacheStreamReplay(t *testing.T) {
 		}
 		chunks++
 		if len(c.Choices) > 0 {
-			text.WriteString(c.Choices[0].Delta.Content.Text)
+			text.WriteString(c.Choices[0].Delta.Content)
 		}
-		if c.Usage != nil {
-			usage = c.Usage.TotalTokens
+		if c.JSON.Usage.Valid() {
+			usage = int(c.Usage.TotalTokens)
 		}
 	}
 	if err := cs.Err(); err != nil {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/openai/openai-go/v3"
+
 	"github.com/switchyard-go/switchyard/cache/respcache"
 	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/deployment"
@@ -65,14 +67,14 @@ func ExampleWithResponseCache() {
 		return
 	}
 	ctx := context.Background()
-	ask := &provider.ChatRequest{Model: "gpt-4o-mini", Messages: []provider.Message{{Role: "user", Content: provider.TextContent("hi")}}}
+	ask := openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}
 	for range 2 {
 		resp, res, err := r.Chat(ctx, ask)
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
-		fmt.Printf("%q cache hit: %v (%s)\n", resp.Choices[0].Message.Content.Text, res.CacheHit, res.Header.Get(router.HeaderCacheHit))
+		fmt.Printf("%q cache hit: %v (%s)\n", resp.Choices[0].Message.Content, res.CacheHit, res.Header.Get(router.HeaderCacheHit))
 	}
 	s, err := r.ChatStream(ctx, ask)
 	if err != nil {
@@ -81,9 +83,8 @@ func ExampleWithResponseCache() {
 	}
 	defer s.Close()
 	for s.Next() {
-		c, _ := s.Chunk()
-		if len(c.Choices) > 0 && c.Choices[0].Delta.Content.Text != "" {
-			fmt.Printf("streamed %q, cache hit: %v\n", c.Choices[0].Delta.Content.Text, s.CacheHit)
+		if t := s.Text(); t != "" {
+			fmt.Printf("streamed %q, cache hit: %v\n", t, s.CacheHit)
 		}
 	}
 	fmt.Println("upstream requests:", upstream.Stats().Requests)

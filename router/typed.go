@@ -4,152 +4,304 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+
+	"github.com/openai/openai-go/v3"
+	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/switchyard-go/switchyard/provider"
 )
 
-// The typed helpers below build a provider.Request from a typed request,
-// route it with Do or Stream, and decode the answer. Each also returns the
-// *Result, which says which group and deployment served the call and
-// carries the raw body and headers.
-
-// Chat sends a chat completion. req.Stream must be false; use ChatStream to
-// stream.
-func (r *Router) Chat(ctx context.Context, req *provider.ChatRequest, opts ...CallOption) (*provider.ChatResponse, *Result, error) {
-	if req == nil {
-		return nil, nil, errors.New("router: chat: nil request")
-	}
-	if req.Stream {
-		return nil, nil, errors.New("router: chat: request asks to stream: use ChatStream")
-	}
-	return doTyped[provider.ChatResponse](ctx, r, "chat", req.ToRequest, withMetadataTags(req.Metadata, opts))
-}
-
-// Completions sends a legacy text completion. req.Stream must be false.
-func (r *Router) Completions(ctx context.Context, req *provider.CompletionRequest, opts ...CallOption) (*provider.CompletionResponse, *Result, error) {
-	if req == nil {
-		return nil, nil, errors.New("router: completions: nil request")
-	}
-	if req.Stream {
-		return nil, nil, errors.New("router: completions: request asks to stream: use Stream")
-	}
-	return doTyped[provider.CompletionResponse](ctx, r, "completions", req.ToRequest, opts)
-}
-
-// Embeddings sends an embeddings request.
-func (r *Router) Embeddings(ctx context.Context, req *provider.EmbeddingRequest, opts ...CallOption) (*provider.EmbeddingResponse, *Result, error) {
-	if req == nil {
-		return nil, nil, errors.New("router: embeddings: nil request")
-	}
-	return doTyped[provider.EmbeddingResponse](ctx, r, "embeddings", req.ToRequest, opts)
-}
-
-// Responses sends a Responses API request. req.Stream must be false; use
-// Stream with req.ToRequest to stream its named events.
-func (r *Router) Responses(ctx context.Context, req *provider.ResponsesRequest, opts ...CallOption) (*provider.ResponsesResponse, *Result, error) {
-	if req == nil {
-		return nil, nil, errors.New("router: responses: nil request")
-	}
-	if req.Stream {
-		return nil, nil, errors.New("router: responses: request asks to stream: use Stream")
-	}
-	return doTyped[provider.ResponsesResponse](ctx, r, "responses", req.ToRequest, withMetadataTags(req.Metadata, opts))
-}
-
-// Transcription sends an audio transcription. For the plain-text formats
-// ("text", "srt", "vtt") the answer's Text is the whole body.
-func (r *Router) Transcription(ctx context.Context, req *provider.TranscriptionRequest, opts ...CallOption) (*provider.TranscriptionResponse, *Result, error) {
-	if req == nil {
-		return nil, nil, errors.New("router: transcription: nil request")
-	}
-	pr, err := req.ToRequest()
+// Chat sends a chat completion and decodes the answer. It is the typed
+// form of Do, as are Completions, Embeddings, Responses and Transcription:
+// each takes the official OpenAI Go SDK's params
+// (github.com/openai/openai-go/v3), by value as the SDK's own client does,
+// routes them like Do, and returns the SDK's response type with the
+// *Result (which group and deployment served the call, its attempts, the
+// raw body and headers).
+//
+// Nothing is lost either way. The params are encoded with their
+// MarshalJSON, so fields set with SetExtraFields (or a whole body set with
+// param.SetJSON) reach the upstream as written, only "model" being
+// replaced by the deployment's model. The answer is decoded with the SDK's
+// UnmarshalJSON: its RawJSON() is the upstream's body, and fields the SDK
+// does not model are in its JSON.ExtraFields.
+//
+// Params that cannot make a request (no model, an encoding error, "stream"
+// set where it does not belong) are the caller's mistake: the helper
+// returns an error naming the field before any deployment is tried. It
+// wraps a *provider.Error of class ClassBadRequest whose Param is the
+// field, so errors.As and errors.Is(err, provider.ErrBadRequest) find it.
+//
+// To route a typed call by tags, pass WithTags. The SDK's Metadata is a
+// map of strings sent upstream as given; unlike a raw body through the
+// handler, its "metadata.tags" is not read for routing.
+//
+// The params must not ask to stream (a "stream" extra field); use
+// ChatStream to stream.
+func (r *Router) Chat(ctx context.Context, params openai.ChatCompletionNewParams, opts ...CallOption) (*openai.ChatCompletion, *Result, error) {
+	pr, err := jsonRequest("chat", provider.EndpointChat, params, params.Model, streamRefused)
 	if err != nil {
-		return nil, nil, fmt.Errorf("router: transcription: %w", err)
+		return nil, nil, err
+	}
+	return doTyped[openai.ChatCompletion](ctx, r, "chat", pr, opts)
+}
+
+// Completions sends a legacy text completion, as Chat does. The params
+// must not ask to stream; stream one with Stream.
+func (r *Router) Completions(ctx context.Context, params openai.CompletionNewParams, opts ...CallOption) (*openai.Completion, *Result, error) {
+	pr, err := jsonRequest("completions", provider.EndpointCompletions, params, string(params.Model), streamRefused)
+	if err != nil {
+		return nil, nil, err
+	}
+	return doTyped[openai.Completion](ctx, r, "completions", pr, opts)
+}
+
+// Embeddings sends an embeddings request, as Chat does. Base64-encoded
+// vectors (EncodingFormat "base64") are decoded into Embedding too.
+func (r *Router) Embeddings(ctx context.Context, params openai.EmbeddingNewParams, opts ...CallOption) (*openai.CreateEmbeddingResponse, *Result, error) {
+	pr, err := jsonRequest("embeddings", provider.EndpointEmbeddings, params, params.Model, streamIgnored)
+	if err != nil {
+		return nil, nil, err
+	}
+	return doTyped[openai.CreateEmbeddingResponse](ctx, r, "embeddings", pr, opts)
+}
+
+// Responses sends a Responses API request, as Chat does. The params must
+// not ask to stream. To stream its named events, encode the params
+// yourself and use Stream:
+//
+//	params.SetExtraFields(map[string]any{"stream": true})
+//	body, err := json.Marshal(params)
+//	...
+//	s, err := r.Stream(ctx, &provider.Request{Endpoint: provider.EndpointResponses, Model: params.Model, Body: body, Stream: true})
+func (r *Router) Responses(ctx context.Context, params responses.ResponseNewParams, opts ...CallOption) (*responses.Response, *Result, error) {
+	pr, err := jsonRequest("responses", provider.EndpointResponses, params, params.Model, streamRefused)
+	if err != nil {
+		return nil, nil, err
+	}
+	return doTyped[responses.Response](ctx, r, "responses", pr, opts)
+}
+
+// Transcription sends an audio transcription as multipart/form-data, as
+// Chat does otherwise.
+// params.File is read whole before the call, so that a retry or a
+// fallback can send it again; it must carry a file name (an *os.File, or
+// openai.File(r, "speech.mp3", "audio/mpeg")) from which the upstream
+// tells the audio's format.
+//
+// For the plain-text response formats ("text", "srt", "vtt") the answer's
+// Text is the whole body and RawJSON is empty; for "json" and
+// "verbose_json" it is decoded, and the verbose fields (language,
+// duration, segments, words) are in RawJSON and JSON.ExtraFields: decode
+// RawJSON into an openai.TranscriptionVerbose to read them typed.
+func (r *Router) Transcription(ctx context.Context, params openai.AudioTranscriptionNewParams, opts ...CallOption) (*openai.Transcription, *Result, error) {
+	pr, err := transcriptionRequest(params)
+	if err != nil {
+		return nil, nil, err
 	}
 	res, err := r.Do(ctx, pr, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	out := new(provider.TranscriptionResponse)
+	out := new(openai.Transcription)
 	if body := bytes.TrimSpace(res.Body); len(body) == 0 || body[0] != '{' {
 		out.Text = string(res.Body)
 		return out, res, nil
 	}
-	if err := json.Unmarshal(res.Body, out); err != nil {
-		return nil, res, fmt.Errorf("router: transcription: decode answer from %s: %w", res.Deployment, err)
+	if err := out.UnmarshalJSON(res.Body); err != nil {
+		return nil, res, decodeError("transcription", res, err)
 	}
 	return out, res, nil
 }
 
-// withMetadataTags puts the request's metadata.tags (LiteLLM's way of
-// tagging a request) before opts, so that an explicit WithTags wins.
-func withMetadataTags(md map[string]any, opts []CallOption) []CallOption {
-	var tags []string
-	switch v := md["tags"].(type) {
-	case []string:
-		tags = v
-	case []any:
-		for _, t := range v {
-			if s, ok := t.(string); ok {
-				tags = append(tags, s)
-			}
-		}
-	}
-	if len(tags) == 0 {
-		return opts
-	}
-	return append([]CallOption{WithTags(tags...)}, opts...)
-}
-
-// doTyped builds the request, routes it and decodes the answer into a T.
-func doTyped[T any](ctx context.Context, r *Router, what string, build func() (*provider.Request, error), opts []CallOption) (*T, *Result, error) {
-	pr, err := build()
-	if err != nil {
-		return nil, nil, fmt.Errorf("router: %s: %w", what, err)
-	}
+// doTyped routes pr and decodes the answer into a T.
+func doTyped[T any, PT interface {
+	*T
+	json.Unmarshaler
+}](ctx context.Context, r *Router, op string, pr *provider.Request, opts []CallOption) (*T, *Result, error) {
 	res, err := r.Do(ctx, pr, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	out := new(T)
-	if err := json.Unmarshal(res.Body, out); err != nil {
-		return nil, res, fmt.Errorf("router: %s: decode answer from %s: %w", what, res.Deployment, err)
+	out := PT(new(T))
+	if err := out.UnmarshalJSON(res.Body); err != nil {
+		return nil, res, decodeError(op, res, err)
 	}
 	return out, res, nil
 }
 
-// ChatStream opens a streaming chat completion (whatever req.Stream says).
-// Read it with Next and Chunk, and Close it when done.
-func (r *Router) ChatStream(ctx context.Context, req *provider.ChatRequest, opts ...CallOption) (*ChatStream, error) {
-	if req == nil {
-		return nil, errors.New("router: chat stream: nil request")
+// decodeError is the error of an answer that does not decode.
+func decodeError(op string, res *Result, err error) error {
+	from := res.Deployment
+	if res.CacheHit {
+		from = "the response cache"
 	}
-	pr, err := req.ToRequest()
-	if err != nil {
-		return nil, fmt.Errorf("router: chat stream: %w", err)
-	}
-	s, err := r.Stream(ctx, pr, withMetadataTags(req.Metadata, opts)...)
-	if err != nil {
-		return nil, err
-	}
-	return &ChatStream{StreamResult: s}, nil
+	return fmt.Errorf("router: %s: decode answer from %s: %w", op, from, err)
 }
 
-// ChatStream is a streaming chat completion: a StreamResult whose events
-// decode as chat completion chunks. It is not safe for concurrent use.
-type ChatStream struct {
-	*StreamResult
-	chunk provider.ChatChunk
+// paramsError is the error of params that cannot make a request: the
+// caller's mistake, found before any deployment is tried. param names the
+// field, empty when the params as a whole are wrong.
+func paramsError(op, param, msg string, err error) error {
+	return fmt.Errorf("router: %s: %w", op, &provider.Error{
+		Class: provider.ClassBadRequest, Type: "invalid_request_error", Param: param, Message: msg, Err: err,
+	})
 }
 
-// Chunk decodes the current event. The chunk is valid until the next call
-// to Next or Chunk.
-func (s *ChatStream) Chunk() (*provider.ChatChunk, error) {
-	s.chunk = provider.ChatChunk{}
-	if err := json.Unmarshal(s.Event().Data, &s.chunk); err != nil {
-		return nil, fmt.Errorf("router: chat stream: decode chunk from %s: %w", s.Deployment, err)
+// streamRule says what a helper does with the params' "stream" field.
+type streamRule uint8
+
+const (
+	streamIgnored streamRule = iota // the endpoint does not stream
+	streamRefused                   // "stream": true is refused
+	streamForced                    // "stream": true is added
+)
+
+// sdkParams is what every SDK params struct provides.
+type sdkParams interface {
+	json.Marshaler
+	ExtraFields() map[string]any
+	Overrides() (any, bool)
+}
+
+// jsonRequest encodes params as the body of a request to ep. model is the
+// params' Model field; the body's "model" is read back only when extra
+// fields or an override may have changed it.
+func jsonRequest(op string, ep provider.Endpoint, params sdkParams, model string, rule streamRule) (*provider.Request, error) {
+	body, err := params.MarshalJSON()
+	if err != nil {
+		return nil, paramsError(op, "", "params do not encode", err)
 	}
-	return &s.chunk, nil
+	body = bytes.TrimSpace(body)
+	if len(body) == 0 || body[0] != '{' {
+		return nil, paramsError(op, "", "params do not encode as a JSON object", nil)
+	}
+	var stream json.RawMessage
+	extras := params.ExtraFields()
+	_, overridden := params.Overrides()
+	_, hasModel := extras["model"]
+	_, hasStream := extras["stream"]
+	if hasModel || hasStream || overridden {
+		var probe struct {
+			Model  json.RawMessage `json:"model"`
+			Stream json.RawMessage `json:"stream"`
+		}
+		if err := json.Unmarshal(body, &probe); err != nil {
+			return nil, paramsError(op, "", "params do not encode as a JSON object", err)
+		}
+		model = ""
+		if len(probe.Model) > 0 && json.Unmarshal(probe.Model, &model) != nil {
+			return nil, paramsError(op, "model", "model is not a string: "+string(probe.Model), nil)
+		}
+		stream = probe.Stream
+	}
+	if model == "" {
+		return nil, paramsError(op, "model", "params.Model is empty", nil)
+	}
+	pr := &provider.Request{Endpoint: ep, Model: model, Body: body}
+	switch s := string(bytes.TrimSpace(stream)); rule {
+	case streamRefused:
+		if s == "true" {
+			what := "use Stream"
+			if ep == provider.EndpointChat {
+				what = "use ChatStream"
+			}
+			return nil, paramsError(op, "stream", `params ask to stream ("stream": true): `+what, nil)
+		}
+	case streamForced:
+		pr.Stream = true
+		switch s {
+		case "true":
+		case "":
+			pr.Body = withStreamTrue(body)
+		default:
+			return nil, paramsError(op, "stream", `params set "stream" to `+s+`: a stream always sends true`, nil)
+		}
+	}
+	return pr, nil
+}
+
+// withStreamTrue returns the JSON object body with "stream": true added
+// first. body has no "stream" key.
+func withStreamTrue(body []byte) []byte {
+	rest := bytes.TrimLeft(body[1:], " \t\r\n")
+	out := make([]byte, 0, len(body)+15)
+	out = append(out, `{"stream":true`...)
+	if len(rest) > 0 && rest[0] != '}' {
+		out = append(out, ',')
+	}
+	return append(out, rest...)
+}
+
+// transcriptionRequest encodes params with the SDK's own multipart encoder
+// and reads the form back into a provider.Form, so that every field the
+// SDK knows (and every extra field) is sent as the SDK would send it.
+func transcriptionRequest(params openai.AudioTranscriptionNewParams) (*provider.Request, error) {
+	const op = "transcription"
+	if params.File == nil {
+		return nil, paramsError(op, "file", "params.File is nil", nil)
+	}
+	if !hasFileName(params.File) {
+		return nil, paramsError(op, "file", `params.File has no file name: pass an *os.File or openai.File(r, "speech.mp3", "audio/mpeg")`, nil)
+	}
+	body, contentType, err := params.MarshalMultipart()
+	if err != nil {
+		return nil, paramsError(op, "", "params do not encode", err)
+	}
+	_, mp, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return nil, paramsError(op, "", "params do not encode", err)
+	}
+	form := new(provider.Form)
+	var model string
+	mr := multipart.NewReader(bytes.NewReader(body), mp["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, paramsError(op, "", "params do not encode", err)
+		}
+		v, err := io.ReadAll(p)
+		if err != nil {
+			return nil, paramsError(op, p.FormName(), "params do not encode", err)
+		}
+		switch name := p.FormName(); name {
+		case "file":
+			form.File, form.FileName, form.FileContentType = v, p.FileName(), p.Header.Get("Content-Type")
+		case "model":
+			model = string(v)
+		case "stream":
+			if string(v) == "true" {
+				return nil, paramsError(op, "stream", `params ask to stream ("stream": true): use Stream`, nil)
+			}
+			fallthrough
+		default:
+			form.Fields = append(form.Fields, provider.FormField{Name: name, Value: string(v)})
+		}
+	}
+	switch {
+	case model == "":
+		return nil, paramsError(op, "model", "params.Model is empty", nil)
+	case len(form.File) == 0:
+		return nil, paramsError(op, "file", "params.File is empty", nil)
+	}
+	return &provider.Request{Endpoint: provider.EndpointTranscriptions, Model: model, Form: form}, nil
+}
+
+// hasFileName reports whether the SDK's multipart encoder finds a file
+// name on r (it sends "anonymous_file" otherwise).
+func hasFileName(r io.Reader) bool {
+	switch f := r.(type) {
+	case interface{ Filename() string }:
+		return f.Filename() != ""
+	case interface{ Name() string }:
+		return f.Name() != ""
+	}
+	return false
 }
