@@ -335,6 +335,14 @@ func Unquote(v []byte) (string, error) {
 			return string(raw), nil
 		}
 	}
+	return unquoteSlow(v)
+}
+
+// unquoteSlow is Unquote through encoding/json, kept out of line so that
+// the fast path does not allocate the result variable.
+//
+//go:noinline
+func unquoteSlow(v []byte) (string, error) {
 	var s string
 	err := json.Unmarshal(v, &s)
 	return s, err
