@@ -80,9 +80,9 @@ func TestScanFields(t *testing.T) {
 func TestStripTagsKeepsBytes(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"metadata":{"z":"<b>&","tags":["a"],"a":1.50},"x":"\u00e9"}`: `{"metadata":{"z":"<b>&","a":1.50},"x":"\u00e9"}`,
-		`{"metadata":{"tags":1,"tags":[],"u":{"k":[1, 2]}}}`:               `{"metadata":{"u":{"k":[1, 2]}}}`,
-		`{"metadata":null,"x":1}`:                                          `{"metadata":null,"x":1}`,
-		`{"x":1 , "metadata":{"t\u0061gs":[]}}`:                            `{"x":1 }`,
+		`{"metadata":{"tags":1,"tags":[],"u":{"k":[1, 2]}}}`:           `{"metadata":{"u":{"k":[1, 2]}}}`,
+		`{"metadata":null,"x":1}`:                                      `{"metadata":null,"x":1}`,
+		`{"x":1 , "metadata":{"t\u0061gs":[]}}`:                        `{"x":1 }`,
 	} {
 		got, err := stripTags([]byte(in))
 		if err != nil || string(got) != want {
