@@ -357,7 +357,7 @@ func retryable(pe *provider.Error) (retry, sameDeployment bool) {
 	if pe.Class.CallerFault() || pe.ShouldRetry < 0 {
 		return false, false
 	}
-	if pe.Class.Retryable() || pe.ShouldRetry > 0 {
+	if pe.RetryScope() == provider.RetryAnywhere {
 		return true, true
 	}
 	switch pe.Class {

@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/switchyard-go/switchyard/provider"
+	"github.com/switchyard-go/switchyard/provider/internal/wire"
 )
 
 // bridgeEmptyParameters is the parameter schema of a function that takes no
@@ -928,7 +929,9 @@ func bridgeUpstreamError(e *bridgeError, fallback string) *provider.Error {
 	if e.Message != "" {
 		pe.Message = e.Message
 	}
-	pe.Class = bridgeClassify(pe.Code, pe.Type)
+	// The classifier of HTTP errors and error frames, with no status: the
+	// call was accepted and then failed.
+	pe.Class = wire.Classify(0, pe.Type, pe.Code, e.Message)
 	return pe
 }
 
@@ -943,46 +946,6 @@ func bridgeRawString(raw json.RawMessage) string {
 		return s
 	}
 	return string(raw)
-}
-
-// bridgeClassify maps a Responses error code (or type) to a class. Codes
-// are those of the Responses API's error object and OpenAI's error bodies;
-// anything unknown is a server error, since a response that failed after
-// it was accepted is the upstream's fault.
-func bridgeClassify(code, typ string) provider.Class {
-	switch code {
-	case "rate_limit_exceeded":
-		return provider.ClassRateLimited
-	case "insufficient_quota":
-		return provider.ClassQuotaExhausted
-	case "context_length_exceeded":
-		return provider.ClassContextWindow
-	case "content_policy_violation", "content_filter", "image_content_policy_violation":
-		return provider.ClassContentPolicy
-	case "vector_store_timeout":
-		return provider.ClassTimeout
-	case "invalid_api_key":
-		return provider.ClassAuth
-	case "model_not_found":
-		return provider.ClassNotFound
-	case "server_error":
-		return provider.ClassServer
-	case "invalid_prompt", "invalid_image", "invalid_image_format", "invalid_base64_image", "invalid_image_url",
-		"image_too_large", "image_too_small", "image_parse_error", "invalid_image_mode", "image_file_too_large",
-		"unsupported_image_media_type", "empty_image_file", "failed_to_download_image", "image_file_not_found":
-		return provider.ClassBadRequest
-	}
-	switch typ {
-	case "invalid_request_error":
-		return provider.ClassBadRequest
-	case "rate_limit_error", "tokens", "requests":
-		return provider.ClassRateLimited
-	case "insufficient_quota":
-		return provider.ClassQuotaExhausted
-	case "authentication_error":
-		return provider.ClassAuth
-	}
-	return provider.ClassServer
 }
 
 // newBridgeStream wraps a stream of Responses API events into a stream of

@@ -371,7 +371,8 @@ func TestResponsesToChatErrors(t *testing.T) {
 		{"failed without error", `{"status":"failed"}`, provider.ClassServer, "", "openai: responses bridge: response failed"},
 		{"error body", `{"error":{"message":"ctx","type":"invalid_request_error","code":"context_length_exceeded","param":"input"}}`,
 			provider.ClassContextWindow, "context_length_exceeded", "ctx"},
-		{"error body numeric code", `{"error":{"message":"x","code":429}}`, provider.ClassServer, "429", "x"},
+		// A numeric code is a status, as for an HTTP error's body.
+		{"error body numeric code", `{"error":{"message":"x","code":429}}`, provider.ClassRateLimited, "429", "x"},
 		{"background", `{"status":"queued","output":[]}`, provider.ClassBadRequest, "", ""},
 		{"cancelled", `{"status":"cancelled"}`, provider.ClassServer, "", ""},
 		{"garbage", `<html>`, provider.ClassConnection, "", ""},

@@ -13,14 +13,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-go/switchyard/internal/jsonscan"
 	"github.com/switchyard-go/switchyard/provider"
+	"github.com/switchyard-go/switchyard/provider/internal/wire"
 )
 
 // DefaultMaxResponseBytes bounds the size of a non-streaming answer (an
 // embeddings answer for 2,048 inputs of 3,072 floats is about 130 MB).
 const DefaultMaxResponseBytes = 512 << 20
 
-// DefaultUserAgent is the User-Agent sent when none is configured.
+// DefaultUserAgent is the User-Agent sent when Config.UserAgent is empty.
 const DefaultUserAgent = "switchyard-openai/1"
 
 // Client sends requests to one OpenAI, Azure OpenAI or OpenAI-compatible
@@ -42,44 +44,10 @@ type Client struct {
 
 const numEndpoints = int(provider.EndpointTranscriptions) + 1
 
-// Option configures a Client beyond its Config.
-type Option interface{ apply(*Client) }
-
-type optionFunc func(*Client)
-
-func (f optionFunc) apply(c *Client) { f(c) }
-
-// WithUserAgent sets the User-Agent header (default DefaultUserAgent). A
-// User-Agent in Config.ExtraHeaders or a request's Header wins.
-func WithUserAgent(ua string) Option {
-	return optionFunc(func(c *Client) { c.header.Set("User-Agent", ua) })
-}
-
-// WithMaxResponseBytes bounds the size of a non-streaming answer; a larger
-// one fails with ClassConnection. Zero or less means
-// DefaultMaxResponseBytes.
-func WithMaxResponseBytes(n int64) Option {
-	return optionFunc(func(c *Client) {
-		if n > 0 {
-			c.maxBody = n
-		}
-	})
-}
-
-// WithClock sets the clock used to read retry-after HTTP dates (default
-// time.Now).
-func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *Client) {
-		if now != nil {
-			c.now = now
-		}
-	})
-}
-
 // New returns a Client for the deployment cfg describes. It reads the
 // OPENAI_BASE_URL environment variable when cfg.BaseURL is empty. An
 // invalid configuration yields a *ConfigError naming the field.
-func New(cfg Config, opts ...Option) (*Client, error) {
+func New(cfg Config) (*Client, error) {
 	azure := strings.HasPrefix(cfg.Model, "azure/")
 	base, custom, err := resolveBase(&cfg, azure)
 	if err != nil {
@@ -98,6 +66,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if cfg.StreamTimeout < 0 {
 		return nil, &ConfigError{Field: "StreamTimeout", Value: cfg.StreamTimeout.String(), Msg: "must not be negative"}
 	}
+	if cfg.MaxResponseBytes < 0 {
+		return nil, &ConfigError{Field: "MaxResponseBytes", Value: strconv.FormatInt(cfg.MaxResponseBytes, 10), Msg: "must not be negative"}
+	}
 	cfg.ExtraHeaders = cfg.ExtraHeaders.Clone()
 	c := &Client{
 		cfg:       cfg,
@@ -106,8 +77,8 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		hc:        cfg.HTTPClient,
 		timeout:   cfg.Timeout,
 		streamTO:  cfg.StreamTimeout,
-		maxBody:   DefaultMaxResponseBytes,
-		now:       time.Now,
+		maxBody:   cfg.MaxResponseBytes,
+		now:       cfg.Now,
 	}
 	if c.hc == nil {
 		c.hc = sharedClient()
@@ -118,12 +89,15 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if c.streamTO == 0 {
 		c.streamTO = c.timeout
 	}
+	if c.maxBody == 0 {
+		c.maxBody = DefaultMaxResponseBytes
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	c.doCause = &timeoutError{what: "no complete answer", d: c.timeout}
 	c.buildURLs(base)
 	c.buildHeader()
-	for _, o := range opts {
-		o.apply(c)
-	}
 	for k, v := range cfg.ExtraHeaders {
 		c.header[http.CanonicalHeaderKey(k)] = v
 	}
@@ -155,7 +129,11 @@ func (c *Client) buildURLs(base *url.URL) {
 func (c *Client) buildHeader() {
 	h := http.Header{}
 	h.Set("Accept", "application/json")
-	h.Set("User-Agent", DefaultUserAgent)
+	ua := c.cfg.UserAgent
+	if ua == "" {
+		ua = DefaultUserAgent
+	}
+	h.Set("User-Agent", ua)
 	if c.cfg.APIKey != "" {
 		if c.route.mode == modeAzure {
 			h.Set("Api-Key", c.cfg.APIKey)
@@ -176,15 +154,11 @@ func (c *Client) buildHeader() {
 // name).
 func (c *Client) UpstreamModel() string { return c.route.upstream }
 
-// Config returns the configuration the Client was built from.
-func (c *Client) Config() Config {
-	cfg := c.cfg
-	cfg.ExtraHeaders = cfg.ExtraHeaders.Clone()
-	return cfg
-}
-
 // String describes the Client without its secrets.
 func (c *Client) String() string { return "openai.Client(" + c.cfg.String() + ")" }
+
+// GoString is String, so that %#v does not print the key either.
+func (c *Client) GoString() string { return c.String() }
 
 // call is one request ready to send.
 type call struct {
@@ -353,16 +327,16 @@ func (c *Client) finish(p *call, resp *http.Response, body []byte) (*provider.Re
 		return out, nil // response_format text, srt or vtt
 	}
 	var usage, errObj []byte
-	it := newObjIter(body)
-	for it.next() {
+	it := jsonscan.Members(body, jsonscan.Fast)
+	for it.Next() {
 		switch {
-		case it.keyIs("usage"):
-			usage = it.value()
-		case it.keyIs("error"):
-			errObj = it.value()
+		case it.KeyIs("usage"):
+			usage = it.Value()
+		case it.KeyIs("error"):
+			errObj = it.Value()
 		}
 	}
-	if err := it.done(); err != nil {
+	if err := it.Err(); err != nil {
 		return nil, c.garbage(resp, body, err)
 	}
 	if !isNull(errObj) {
@@ -412,10 +386,10 @@ func parseUsage(raw []byte) provider.Usage {
 		return provider.Usage{}
 	}
 	var prompt, completion, input, output, total, cachedP, cachedI, reasonC, reasonO int
-	it := newObjIter(raw)
-	for it.next() {
-		v := it.value()
-		switch it.keyString() {
+	it := jsonscan.Members(raw, jsonscan.Fast)
+	for it.Next() {
+		v := it.Value()
+		switch it.KeyString() {
 		case "prompt_tokens":
 			prompt = jsonInt(v)
 		case "completion_tokens":
@@ -436,7 +410,7 @@ func parseUsage(raw []byte) provider.Usage {
 			reasonO = detailInt(v, "reasoning_tokens")
 		}
 	}
-	if it.done() != nil {
+	if it.Err() != nil {
 		return provider.Usage{}
 	}
 	u := provider.Usage{
@@ -455,10 +429,10 @@ func parseUsage(raw []byte) provider.Usage {
 // detailInt returns the integer member name of the object v, 0 if absent.
 func detailInt(v []byte, name string) int {
 	n := 0
-	it := newObjIter(v)
-	for it.next() {
-		if it.keyIs(name) {
-			n = jsonInt(it.value())
+	it := jsonscan.Members(v, jsonscan.Fast)
+	for it.Next() {
+		if it.KeyIs(name) {
+			n = jsonInt(it.Value())
 		}
 	}
 	return n
@@ -521,7 +495,7 @@ func (c *Client) transportErr(ctx context.Context, err error) error {
 			e = &provider.Error{Class: provider.ClassCanceled, Err: cause}
 		}
 	} else {
-		e = provider.TransportError(err)
+		e = wire.TransportError(err)
 	}
 	e.Deployment = c.cfg.DeploymentID
 	return e
@@ -529,7 +503,7 @@ func (c *Client) transportErr(ctx context.Context, err error) error {
 
 // upstreamErr builds the error for an upstream's error answer.
 func (c *Client) upstreamErr(status int, h http.Header, body []byte) error {
-	e := provider.ParseErrorAt(status, h, body, c.now())
+	e := wire.ParseError(status, h, body, c.now())
 	e.Deployment = c.cfg.DeploymentID
 	return e
 }
@@ -543,7 +517,7 @@ func (c *Client) garbage(resp *http.Response, body []byte, err error) error {
 		Message:    "openai: upstream garbage: the answer is not a JSON object",
 		RequestID:  resp.Header.Get("X-Request-Id"),
 		Header:     resp.Header,
-		Body:       bytes.Clone(body[:min(len(body), provider.MaxErrorBody)]),
+		Body:       bytes.Clone(body[:min(len(body), wire.MaxErrorBody)]),
 		Err:        err,
 		Deployment: c.cfg.DeploymentID,
 	}
