@@ -3,7 +3,6 @@ package openai
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -15,7 +14,6 @@ import (
 
 	"github.com/switchyard-go/switchyard/internal/jsonscan"
 	"github.com/switchyard-go/switchyard/provider"
-	"github.com/switchyard-go/switchyard/provider/internal/wire"
 )
 
 // DefaultMaxResponseBytes bounds the size of a non-streaming answer (an
@@ -372,177 +370,6 @@ func isJSON(h http.Header) bool {
 		return false
 	}
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// parseUsage reads a raw usage object: chat, completions and embeddings
-// count prompt/completion tokens, the Responses API (and new transcription
-// models) input/output tokens, with cached and reasoning tokens in their
-// *_details objects. It walks the object with the scanner rather than
-// encoding/json, so reading usage costs no allocation. Absent, null or
-// malformed usage is zero: usage informs accounting, it never fails a
-// call.
-func parseUsage(raw []byte) provider.Usage {
-	if isNull(raw) || raw[0] != '{' {
-		return provider.Usage{}
-	}
-	var prompt, completion, input, output, total, cachedP, cachedI, reasonC, reasonO int
-	it := jsonscan.Members(raw, jsonscan.Fast)
-	for it.Next() {
-		v := it.Value()
-		switch it.KeyString() {
-		case "prompt_tokens":
-			prompt = jsonInt(v)
-		case "completion_tokens":
-			completion = jsonInt(v)
-		case "input_tokens":
-			input = jsonInt(v)
-		case "output_tokens":
-			output = jsonInt(v)
-		case "total_tokens":
-			total = jsonInt(v)
-		case "prompt_tokens_details":
-			cachedP = detailInt(v, "cached_tokens")
-		case "input_tokens_details":
-			cachedI = detailInt(v, "cached_tokens")
-		case "completion_tokens_details":
-			reasonC = detailInt(v, "reasoning_tokens")
-		case "output_tokens_details":
-			reasonO = detailInt(v, "reasoning_tokens")
-		}
-	}
-	if it.Err() != nil {
-		return provider.Usage{}
-	}
-	u := provider.Usage{
-		PromptTokens:     prompt + input,
-		CompletionTokens: completion + output,
-		TotalTokens:      total,
-		CachedTokens:     cachedP + cachedI,
-		ReasoningTokens:  reasonC + reasonO,
-	}
-	if u.TotalTokens == 0 {
-		u.TotalTokens = u.PromptTokens + u.CompletionTokens
-	}
-	return u
-}
-
-// detailInt returns the integer member name of the object v, 0 if absent.
-func detailInt(v []byte, name string) int {
-	n := 0
-	it := jsonscan.Members(v, jsonscan.Fast)
-	for it.Next() {
-		if it.KeyIs(name) {
-			n = jsonInt(it.Value())
-		}
-	}
-	return n
-}
-
-// jsonInt reads a JSON number as a non-negative int: digits, or a number
-// with a fraction or exponent when it is integral ("12.0", "1e3"). Anything
-// else is 0.
-func jsonInt(v []byte) int {
-	n := 0
-	for i, c := range v {
-		if c < '0' || c > '9' {
-			f, err := strconv.ParseFloat(string(v), 64)
-			if err != nil || f < 0 || f > 1<<53 || f != float64(int64(f)) || i == 0 && c != '.' && c == '-' {
-				return 0
-			}
-			return int(f)
-		}
-		n = n*10 + int(c-'0')
-		if n > 1<<53 {
-			return 0
-		}
-	}
-	return n
-}
-
-// timeoutError is the cause of a context the Client cancels for a timeout.
-// It matches context.DeadlineExceeded with errors.Is.
-type timeoutError struct {
-	what string
-	d    time.Duration
-}
-
-func (e *timeoutError) Error() string {
-	return fmt.Sprintf("openai: %s within %v", e.what, e.d)
-}
-
-// Timeout marks the error as a timeout, as net.Error does.
-func (e *timeoutError) Timeout() bool { return true }
-
-// Is makes errors.Is(err, context.DeadlineExceeded) hold.
-func (e *timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
-
-// errStreamClosed is the cause of a stream's context once it was released.
-var errStreamClosed = fmt.Errorf("openai: stream closed: %w", context.Canceled)
-
-// transportErr classifies a failure to send or to read, looking first at
-// why ctx ended: a timeout of this Client, the caller's deadline or the
-// caller's cancellation.
-func (c *Client) transportErr(ctx context.Context, err error) error {
-	var e *provider.Error
-	if ctx.Err() != nil {
-		// The cause says who ended ctx; err itself only says "canceled".
-		cause := context.Cause(ctx)
-		var te *timeoutError
-		switch {
-		case errors.As(cause, &te), errors.Is(cause, context.DeadlineExceeded):
-			e = &provider.Error{Class: provider.ClassTimeout, Err: cause}
-		default:
-			e = &provider.Error{Class: provider.ClassCanceled, Err: cause}
-		}
-	} else {
-		e = wire.TransportError(err)
-	}
-	e.Deployment = c.cfg.DeploymentID
-	return e
-}
-
-// upstreamErr builds the error for an upstream's error answer.
-func (c *Client) upstreamErr(status int, h http.Header, body []byte) error {
-	e := wire.ParseError(status, h, body, c.now())
-	e.Deployment = c.cfg.DeploymentID
-	return e
-}
-
-// garbage is the error for a successful status whose body is not what the
-// endpoint returns.
-func (c *Client) garbage(resp *http.Response, body []byte, err error) error {
-	e := &provider.Error{
-		Class:      provider.ClassConnection,
-		StatusCode: resp.StatusCode,
-		Message:    "openai: upstream garbage: the answer is not a JSON object",
-		RequestID:  resp.Header.Get("X-Request-Id"),
-		Header:     resp.Header,
-		Body:       bytes.Clone(body[:min(len(body), wire.MaxErrorBody)]),
-		Err:        err,
-		Deployment: c.cfg.DeploymentID,
-	}
-	return e
-}
-
-// badRequest is the error for a request this Client refuses to send.
-func (c *Client) badRequest(param, msg string, err error) error {
-	return &provider.Error{
-		Class: provider.ClassBadRequest, Param: param, Message: "openai: " + msg, Err: err,
-		Deployment: c.cfg.DeploymentID,
-	}
-}
-
-// wrapErr keeps an *provider.Error as it is (adding the deployment) and
-// wraps anything else in one of class.
-func (c *Client) wrapErr(err error, class provider.Class, msg string) error {
-	var pe *provider.Error
-	if !errors.As(err, &pe) {
-		pe = &provider.Error{Class: class, Message: msg, Err: err}
-	}
-	if pe.Deployment == "" {
-		pe.Deployment = c.cfg.DeploymentID
-	}
-	return pe
 }
 
 var _ provider.Client = (*Client)(nil)

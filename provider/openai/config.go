@@ -96,7 +96,7 @@ type Config struct {
 	MaxResponseBytes int64
 
 	// Now is the clock used to read retry-after headers holding an HTTP
-	// date. Nil means time.Now. The router passes its own clock.
+	// date. Nil means time.Now; a router passes its own clock.
 	Now func() time.Time
 }
 
