@@ -121,7 +121,7 @@ type Error struct {
 	// 0 when none was given.
 	RetryAfter time.Duration
 	// ShouldRetry holds the upstream's x-should-retry header when present:
-	// +1 for true, -1 for false, 0 when absent.
+	// +1 for true, -1 for false, 0 when absent. RetryScope honours it.
 	ShouldRetry int8
 	// Deployment names the deployment that failed; set by the router.
 	Deployment string
