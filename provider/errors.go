@@ -12,6 +12,13 @@ import (
 // Class says what kind of failure an error is, in the terms the router acts
 // on: whether to retry, on which deployment, whether to cool the deployment
 // down and which fallback list applies.
+//
+// Each class has its sentinel (ErrRateLimited, ...), which errors.Is matches
+// against exactly that class. Three classes are the caller's fault although
+// they arrive as a 400 Bad Request: ClassContextWindow and
+// ClassContentPolicy have their own sentinels, and errors.Is(err,
+// ErrBadRequest) is false for them. To ask "is it the caller's fault?" use
+// [Class.CallerFault], which covers all of them and cancellation.
 type Class uint8
 
 // The error classes.
@@ -44,11 +51,10 @@ func (c Class) String() string {
 	return "unknown"
 }
 
-// Retryable reports whether the official OpenAI SDKs' policy retries this
+// transient reports whether the official OpenAI SDKs' policy retries this
 // class: connection errors, timeouts, 408, 409, 429 and 5xx. Quota
-// exhaustion is a 429 that is not retryable on the same key (the router may
-// still move to another deployment).
-func (c Class) Retryable() bool {
+// exhaustion is a 429 that is not retryable on the same key.
+func (c Class) transient() bool {
 	switch c {
 	case ClassRateLimited, ClassTimeout, ClassServer, ClassConnection, ClassConflict:
 		return true
@@ -58,8 +64,8 @@ func (c Class) Retryable() bool {
 
 // CallerFault reports whether the class is caused by the caller's input
 // rather than the deployment, so it must never count against a deployment's
-// health: bad requests, context window and content policy errors, and
-// cancellation by the caller.
+// health and is never retried: bad requests, context window and content
+// policy errors, and cancellation by the caller.
 func (c Class) CallerFault() bool {
 	switch c {
 	case ClassBadRequest, ClassContextWindow, ClassContentPolicy, ClassCanceled:
@@ -71,6 +77,11 @@ func (c Class) CallerFault() bool {
 // Sentinel errors, one per class, for errors.Is:
 //
 //	if errors.Is(err, provider.ErrRateLimited) { ... }
+//
+// A sentinel matches its class only: ErrBadRequest does not match a
+// context window or content policy error (ErrContextWindow,
+// ErrContentPolicy), though all three are 400s; test
+// ClassOf(err).CallerFault() for any mistake of the caller's.
 var (
 	ErrRateLimited    = &classError{ClassRateLimited}
 	ErrQuotaExhausted = &classError{ClassQuotaExhausted}
@@ -92,7 +103,10 @@ func (e *classError) Error() string { return "provider: " + e.c.String() }
 
 // Error is a failed upstream call. It is the only error type a [Client]
 // returns; use errors.As to read it and errors.Is with the ErrX sentinels to
-// test its class.
+// test its class. Each sentinel matches one class only, so errors.Is(err,
+// ErrBadRequest) is false for the context window and content policy 400s;
+// Class.CallerFault tells whether the caller is at fault, and RetryScope
+// whether and where the call may be tried again.
 type Error struct {
 	// Class is the classification the router acts on.
 	Class Class
@@ -107,7 +121,7 @@ type Error struct {
 	// 0 when none was given.
 	RetryAfter time.Duration
 	// ShouldRetry holds the upstream's x-should-retry header when present:
-	// +1 for true, -1 for false, 0 when absent.
+	// +1 for true, -1 for false, 0 when absent. RetryScope honours it.
 	ShouldRetry int8
 	// Deployment names the deployment that failed; set by the router.
 	Deployment string
@@ -161,21 +175,48 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// Retryable reports whether the call may be retried: the upstream's
-// x-should-retry header when present, else the class's rule.
-func (e *Error) Retryable() bool {
-	switch e.ShouldRetry {
-	case 1:
-		return true
-	case -1:
-		return false
+// RetryScope says whether a failed call may be tried again, and where.
+type RetryScope uint8
+
+// The retry scopes.
+const (
+	// RetryNever: the caller's mistake (Class.CallerFault), or an
+	// upstream that said x-should-retry: false. Another deployment would
+	// fail the same way; fallbacks to other models may still apply.
+	RetryNever RetryScope = iota
+	// RetryElsewhere: this deployment cannot serve the call (quota
+	// exhausted, auth, not found, or an unclassified failure), another
+	// one may.
+	RetryElsewhere
+	// RetryAnywhere: a transient failure (connection, timeout, 408, 409,
+	// 429, 5xx) or x-should-retry: true; the same deployment may be tried
+	// again after a wait.
+	RetryAnywhere
+)
+
+// RetryScope is the retry rule for e: the upstream's x-should-retry header
+// when it says false or true, else the class's rule (RetryNever for the
+// caller's faults, RetryAnywhere for the transient classes the OpenAI SDKs
+// retry, RetryElsewhere for quota, auth, not found and unknown). The
+// caller's faults are never retried, whatever the header says.
+func (e *Error) RetryScope() RetryScope {
+	switch {
+	case e.Class.CallerFault() || e.ShouldRetry < 0:
+		return RetryNever
+	case e.Class.transient() || e.ShouldRetry > 0:
+		return RetryAnywhere
 	}
-	return e.Class.Retryable()
+	switch e.Class {
+	case ClassQuotaExhausted, ClassAuth, ClassNotFound, ClassUnknown:
+		return RetryElsewhere
+	}
+	return RetryNever
 }
 
 // ClassOf returns the class of err: the Class of a wrapped *Error, the class
-// of a wrapped sentinel, ClassCanceled for context.Canceled, ClassTimeout for
-// context.DeadlineExceeded, and ClassUnknown otherwise.
+// of a wrapped sentinel, ClassTimeout for context.DeadlineExceeded (a
+// deadline passed), ClassCanceled for context.Canceled (someone gave up),
+// and ClassUnknown otherwise (nil included).
 func ClassOf(err error) Class {
 	if err == nil {
 		return ClassUnknown

@@ -115,3 +115,18 @@ func BenchmarkRouterOverhead(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkCheckRequest is the cost of rejecting the caller's mistakes
+// before routing: the body's JSON is validated on every call.
+func BenchmarkCheckRequest(b *testing.B) {
+	req := &provider.Request{Endpoint: provider.EndpointChat, Model: "gpt-4o", Body: []byte(
+		`{"model":"gpt-4o","messages":[{"role":"system","content":"You are a helpful assistant."},` +
+			`{"role":"user","content":"Say hello in one short sentence, please, and be nice about it."}],"max_tokens":64,"temperature":0.2}`)}
+	b.SetBytes(int64(len(req.Body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := checkRequest(req, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -393,7 +393,8 @@ func (r *Router) openAIClient(cfg deployment.Config) (provider.Client, error) {
 		StreamTimeout: cfg.StreamTimeout,
 		HTTPClient:    cfg.HTTPClient,
 		DeploymentID:  cfg.ID,
-	}, openai.WithClock(r.clock.Now))
+		Now:           r.clock.Now,
+	})
 	if err != nil {
 		return nil, err
 	}

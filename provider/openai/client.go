@@ -3,7 +3,6 @@ package openai
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -13,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-go/switchyard/internal/jsonscan"
 	"github.com/switchyard-go/switchyard/provider"
 )
 
@@ -20,7 +20,7 @@ import (
 // embeddings answer for 2,048 inputs of 3,072 floats is about 130 MB).
 const DefaultMaxResponseBytes = 512 << 20
 
-// DefaultUserAgent is the User-Agent sent when none is configured.
+// DefaultUserAgent is the User-Agent sent when Config.UserAgent is empty.
 const DefaultUserAgent = "switchyard-openai/1"
 
 // Client sends requests to one OpenAI, Azure OpenAI or OpenAI-compatible
@@ -42,44 +42,10 @@ type Client struct {
 
 const numEndpoints = int(provider.EndpointTranscriptions) + 1
 
-// Option configures a Client beyond its Config.
-type Option interface{ apply(*Client) }
-
-type optionFunc func(*Client)
-
-func (f optionFunc) apply(c *Client) { f(c) }
-
-// WithUserAgent sets the User-Agent header (default DefaultUserAgent). A
-// User-Agent in Config.ExtraHeaders or a request's Header wins.
-func WithUserAgent(ua string) Option {
-	return optionFunc(func(c *Client) { c.header.Set("User-Agent", ua) })
-}
-
-// WithMaxResponseBytes bounds the size of a non-streaming answer; a larger
-// one fails with ClassConnection. Zero or less means
-// DefaultMaxResponseBytes.
-func WithMaxResponseBytes(n int64) Option {
-	return optionFunc(func(c *Client) {
-		if n > 0 {
-			c.maxBody = n
-		}
-	})
-}
-
-// WithClock sets the clock used to read retry-after HTTP dates (default
-// time.Now).
-func WithClock(now func() time.Time) Option {
-	return optionFunc(func(c *Client) {
-		if now != nil {
-			c.now = now
-		}
-	})
-}
-
 // New returns a Client for the deployment cfg describes. It reads the
 // OPENAI_BASE_URL environment variable when cfg.BaseURL is empty. An
 // invalid configuration yields a *ConfigError naming the field.
-func New(cfg Config, opts ...Option) (*Client, error) {
+func New(cfg Config) (*Client, error) {
 	azure := strings.HasPrefix(cfg.Model, "azure/")
 	base, custom, err := resolveBase(&cfg, azure)
 	if err != nil {
@@ -98,6 +64,9 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if cfg.StreamTimeout < 0 {
 		return nil, &ConfigError{Field: "StreamTimeout", Value: cfg.StreamTimeout.String(), Msg: "must not be negative"}
 	}
+	if cfg.MaxResponseBytes < 0 {
+		return nil, &ConfigError{Field: "MaxResponseBytes", Value: strconv.FormatInt(cfg.MaxResponseBytes, 10), Msg: "must not be negative"}
+	}
 	cfg.ExtraHeaders = cfg.ExtraHeaders.Clone()
 	c := &Client{
 		cfg:       cfg,
@@ -106,8 +75,8 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		hc:        cfg.HTTPClient,
 		timeout:   cfg.Timeout,
 		streamTO:  cfg.StreamTimeout,
-		maxBody:   DefaultMaxResponseBytes,
-		now:       time.Now,
+		maxBody:   cfg.MaxResponseBytes,
+		now:       cfg.Now,
 	}
 	if c.hc == nil {
 		c.hc = sharedClient()
@@ -118,12 +87,15 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if c.streamTO == 0 {
 		c.streamTO = c.timeout
 	}
+	if c.maxBody == 0 {
+		c.maxBody = DefaultMaxResponseBytes
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	c.doCause = &timeoutError{what: "no complete answer", d: c.timeout}
 	c.buildURLs(base)
 	c.buildHeader()
-	for _, o := range opts {
-		o.apply(c)
-	}
 	for k, v := range cfg.ExtraHeaders {
 		c.header[http.CanonicalHeaderKey(k)] = v
 	}
@@ -155,7 +127,11 @@ func (c *Client) buildURLs(base *url.URL) {
 func (c *Client) buildHeader() {
 	h := http.Header{}
 	h.Set("Accept", "application/json")
-	h.Set("User-Agent", DefaultUserAgent)
+	ua := c.cfg.UserAgent
+	if ua == "" {
+		ua = DefaultUserAgent
+	}
+	h.Set("User-Agent", ua)
 	if c.cfg.APIKey != "" {
 		if c.route.mode == modeAzure {
 			h.Set("Api-Key", c.cfg.APIKey)
@@ -176,15 +152,11 @@ func (c *Client) buildHeader() {
 // name).
 func (c *Client) UpstreamModel() string { return c.route.upstream }
 
-// Config returns the configuration the Client was built from.
-func (c *Client) Config() Config {
-	cfg := c.cfg
-	cfg.ExtraHeaders = cfg.ExtraHeaders.Clone()
-	return cfg
-}
-
 // String describes the Client without its secrets.
 func (c *Client) String() string { return "openai.Client(" + c.cfg.String() + ")" }
+
+// GoString is String, so that %#v does not print the key either.
+func (c *Client) GoString() string { return c.String() }
 
 // call is one request ready to send.
 type call struct {
@@ -353,16 +325,16 @@ func (c *Client) finish(p *call, resp *http.Response, body []byte) (*provider.Re
 		return out, nil // response_format text, srt or vtt
 	}
 	var usage, errObj []byte
-	it := newObjIter(body)
-	for it.next() {
+	it := jsonscan.Members(body, jsonscan.Fast)
+	for it.Next() {
 		switch {
-		case it.keyIs("usage"):
-			usage = it.value()
-		case it.keyIs("error"):
-			errObj = it.value()
+		case it.KeyIs("usage"):
+			usage = it.Value()
+		case it.KeyIs("error"):
+			errObj = it.Value()
 		}
 	}
-	if err := it.done(); err != nil {
+	if err := it.Err(); err != nil {
 		return nil, c.garbage(resp, body, err)
 	}
 	if !isNull(errObj) {
@@ -398,177 +370,6 @@ func isJSON(h http.Header) bool {
 		return false
 	}
 	return mt == "application/json" || strings.HasSuffix(mt, "+json")
-}
-
-// parseUsage reads a raw usage object: chat, completions and embeddings
-// count prompt/completion tokens, the Responses API (and new transcription
-// models) input/output tokens, with cached and reasoning tokens in their
-// *_details objects. It walks the object with the scanner rather than
-// encoding/json, so reading usage costs no allocation. Absent, null or
-// malformed usage is zero: usage informs accounting, it never fails a
-// call.
-func parseUsage(raw []byte) provider.Usage {
-	if isNull(raw) || raw[0] != '{' {
-		return provider.Usage{}
-	}
-	var prompt, completion, input, output, total, cachedP, cachedI, reasonC, reasonO int
-	it := newObjIter(raw)
-	for it.next() {
-		v := it.value()
-		switch it.keyString() {
-		case "prompt_tokens":
-			prompt = jsonInt(v)
-		case "completion_tokens":
-			completion = jsonInt(v)
-		case "input_tokens":
-			input = jsonInt(v)
-		case "output_tokens":
-			output = jsonInt(v)
-		case "total_tokens":
-			total = jsonInt(v)
-		case "prompt_tokens_details":
-			cachedP = detailInt(v, "cached_tokens")
-		case "input_tokens_details":
-			cachedI = detailInt(v, "cached_tokens")
-		case "completion_tokens_details":
-			reasonC = detailInt(v, "reasoning_tokens")
-		case "output_tokens_details":
-			reasonO = detailInt(v, "reasoning_tokens")
-		}
-	}
-	if it.done() != nil {
-		return provider.Usage{}
-	}
-	u := provider.Usage{
-		PromptTokens:     prompt + input,
-		CompletionTokens: completion + output,
-		TotalTokens:      total,
-		CachedTokens:     cachedP + cachedI,
-		ReasoningTokens:  reasonC + reasonO,
-	}
-	if u.TotalTokens == 0 {
-		u.TotalTokens = u.PromptTokens + u.CompletionTokens
-	}
-	return u
-}
-
-// detailInt returns the integer member name of the object v, 0 if absent.
-func detailInt(v []byte, name string) int {
-	n := 0
-	it := newObjIter(v)
-	for it.next() {
-		if it.keyIs(name) {
-			n = jsonInt(it.value())
-		}
-	}
-	return n
-}
-
-// jsonInt reads a JSON number as a non-negative int: digits, or a number
-// with a fraction or exponent when it is integral ("12.0", "1e3"). Anything
-// else is 0.
-func jsonInt(v []byte) int {
-	n := 0
-	for i, c := range v {
-		if c < '0' || c > '9' {
-			f, err := strconv.ParseFloat(string(v), 64)
-			if err != nil || f < 0 || f > 1<<53 || f != float64(int64(f)) || i == 0 && c != '.' && c == '-' {
-				return 0
-			}
-			return int(f)
-		}
-		n = n*10 + int(c-'0')
-		if n > 1<<53 {
-			return 0
-		}
-	}
-	return n
-}
-
-// timeoutError is the cause of a context the Client cancels for a timeout.
-// It matches context.DeadlineExceeded with errors.Is.
-type timeoutError struct {
-	what string
-	d    time.Duration
-}
-
-func (e *timeoutError) Error() string {
-	return fmt.Sprintf("openai: %s within %v", e.what, e.d)
-}
-
-// Timeout marks the error as a timeout, as net.Error does.
-func (e *timeoutError) Timeout() bool { return true }
-
-// Is makes errors.Is(err, context.DeadlineExceeded) hold.
-func (e *timeoutError) Is(target error) bool { return target == context.DeadlineExceeded }
-
-// errStreamClosed is the cause of a stream's context once it was released.
-var errStreamClosed = fmt.Errorf("openai: stream closed: %w", context.Canceled)
-
-// transportErr classifies a failure to send or to read, looking first at
-// why ctx ended: a timeout of this Client, the caller's deadline or the
-// caller's cancellation.
-func (c *Client) transportErr(ctx context.Context, err error) error {
-	var e *provider.Error
-	if ctx.Err() != nil {
-		// The cause says who ended ctx; err itself only says "canceled".
-		cause := context.Cause(ctx)
-		var te *timeoutError
-		switch {
-		case errors.As(cause, &te), errors.Is(cause, context.DeadlineExceeded):
-			e = &provider.Error{Class: provider.ClassTimeout, Err: cause}
-		default:
-			e = &provider.Error{Class: provider.ClassCanceled, Err: cause}
-		}
-	} else {
-		e = provider.TransportError(err)
-	}
-	e.Deployment = c.cfg.DeploymentID
-	return e
-}
-
-// upstreamErr builds the error for an upstream's error answer.
-func (c *Client) upstreamErr(status int, h http.Header, body []byte) error {
-	e := provider.ParseErrorAt(status, h, body, c.now())
-	e.Deployment = c.cfg.DeploymentID
-	return e
-}
-
-// garbage is the error for a successful status whose body is not what the
-// endpoint returns.
-func (c *Client) garbage(resp *http.Response, body []byte, err error) error {
-	e := &provider.Error{
-		Class:      provider.ClassConnection,
-		StatusCode: resp.StatusCode,
-		Message:    "openai: upstream garbage: the answer is not a JSON object",
-		RequestID:  resp.Header.Get("X-Request-Id"),
-		Header:     resp.Header,
-		Body:       bytes.Clone(body[:min(len(body), provider.MaxErrorBody)]),
-		Err:        err,
-		Deployment: c.cfg.DeploymentID,
-	}
-	return e
-}
-
-// badRequest is the error for a request this Client refuses to send.
-func (c *Client) badRequest(param, msg string, err error) error {
-	return &provider.Error{
-		Class: provider.ClassBadRequest, Param: param, Message: "openai: " + msg, Err: err,
-		Deployment: c.cfg.DeploymentID,
-	}
-}
-
-// wrapErr keeps an *provider.Error as it is (adding the deployment) and
-// wraps anything else in one of class.
-func (c *Client) wrapErr(err error, class provider.Class, msg string) error {
-	var pe *provider.Error
-	if !errors.As(err, &pe) {
-		pe = &provider.Error{Class: class, Message: msg, Err: err}
-	}
-	if pe.Deployment == "" {
-		pe.Deployment = c.cfg.DeploymentID
-	}
-	return pe
 }
 
 var _ provider.Client = (*Client)(nil)

@@ -144,9 +144,9 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
-func TestUserAgentOption(t *testing.T) {
+func TestUserAgent(t *testing.T) {
 	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) { answer(w, 200, `{}`) })
-	c := up.client(t, Config{Model: "gpt-4o"}, WithUserAgent("my-app/2"))
+	c := up.client(t, Config{Model: "gpt-4o", UserAgent: "my-app/2"})
 	if _, err := c.Do(context.Background(), &provider.Request{Endpoint: provider.EndpointChat, Body: []byte(`{}`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +440,7 @@ func TestRetryAfterDateUsesClock(t *testing.T) {
 	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 		answer(w, 429, `{"error":{"code":"rate_limit_exceeded","message":"slow"}}`, "Retry-After", now.Add(42*time.Second).Format(http.TimeFormat))
 	})
-	c := up.client(t, Config{Model: "gpt-4o"}, WithClock(func() time.Time { return now }))
+	c := up.client(t, Config{Model: "gpt-4o", Now: func() time.Time { return now }})
 	_, err := c.Do(context.Background(), &provider.Request{Endpoint: provider.EndpointChat, Body: []byte(`{}`)})
 	var pe *provider.Error
 	if !errors.As(err, &pe) || pe.RetryAfter != 42*time.Second {
@@ -527,7 +527,7 @@ func TestTransportFailures(t *testing.T) {
 		up := newUpstream(t, func(w http.ResponseWriter, r *http.Request, body []byte) {
 			answer(w, 200, `{"data":"`+strings.Repeat("x", 4096)+`"}`)
 		})
-		c := up.client(t, Config{Model: "gpt-4o"}, WithMaxResponseBytes(1024))
+		c := up.client(t, Config{Model: "gpt-4o", MaxResponseBytes: 1024})
 		_, err := c.Do(context.Background(), req())
 		if !errors.Is(err, provider.ErrConnection) {
 			t.Fatalf("error %v", err)

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -85,6 +86,18 @@ type Config struct {
 	// DeploymentID names the deployment in errors ([provider.Error]
 	// Deployment). Empty leaves it to the router.
 	DeploymentID string
+
+	// UserAgent is the User-Agent header. Empty means DefaultUserAgent. A
+	// User-Agent in ExtraHeaders or in a request's Header wins.
+	UserAgent string
+
+	// MaxResponseBytes bounds the size of a non-streaming answer; a larger
+	// one fails with ClassConnection. Zero means DefaultMaxResponseBytes.
+	MaxResponseBytes int64
+
+	// Now is the clock used to read retry-after headers holding an HTTP
+	// date. Nil means time.Now; a router passes its own clock.
+	Now func() time.Time
 }
 
 // String describes the configuration without its secrets: the API key
@@ -121,6 +134,10 @@ func (c Config) String() string {
 		field("HTTPClient", "custom")
 	}
 	field("DeploymentID", c.DeploymentID)
+	field("UserAgent", c.UserAgent)
+	if c.MaxResponseBytes != 0 {
+		field("MaxResponseBytes", strconv.FormatInt(c.MaxResponseBytes, 10))
+	}
 	b.WriteByte('}')
 	return b.String()
 }

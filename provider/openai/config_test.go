@@ -156,7 +156,7 @@ func TestConfigHidesSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(c.String(), "SECRET") || strings.Contains(fmt.Sprint(c.Config()), "SECRET") {
+	if strings.Contains(c.String(), "SECRET") || strings.Contains(fmt.Sprintf("%v %#v", c, c), "SECRET") {
 		t.Error("Client.String shows the key")
 	}
 }

@@ -31,12 +31,25 @@
 //
 // # Errors
 //
-// Every failure is a *provider.Error: HTTP errors are classified by
-// [provider.ParseError] (status, code, message), transport failures by
+// Every failure is a *provider.Error. An upstream's error is classified by
+// its status, then its code, type and message, by one classifier whichever
+// way it arrives (an HTTP error, an error frame in a stream, a failed
+// Responses response, bridged or not): 429 is ClassRateLimited unless the
+// code is insufficient_quota, context_length_exceeded is
+// ClassContextWindow, and so on. Transport failures are classified by
 // cause (canceled, timeout, connection), and a 2xx answer that is not JSON,
 // or a stream that ends without its end marker ("[DONE]", or
 // response.completed for the Responses API), is a ClassConnection error,
-// never a silent truncation.
+// never a silent truncation. The router reads the class and the
+// upstream's retry hints (RetryAfter, x-should-retry) to decide what to do
+// next (provider.Error.RetryScope).
+//
+// # Configuration
+//
+// A [Config] is all there is: every field but Model has a documented zero
+// default, including the User-Agent, the size limit of an answer and the
+// clock (Config.Now) used to read retry-after dates, which a router sets
+// to its own so that one clock drives every deployment.
 //
 // # Performance
 //

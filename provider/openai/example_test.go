@@ -77,7 +77,9 @@ func ExampleClient_Stream() {
 	// "one two three" err=<nil> usage=true
 }
 
-// Failures are *provider.Error values with a class the router acts on.
+// Failures are *provider.Error values with a class the router acts on:
+// exhausted quota is not retried on this key, but another deployment may
+// serve the call.
 func ExampleClient_Do_errors() {
 	upstream := openaitest.NewServer()
 	defer upstream.Close()
@@ -90,10 +92,10 @@ func ExampleClient_Do_errors() {
 	})
 	var pe *provider.Error
 	if errors.As(err, &pe) {
-		fmt.Println(pe.Deployment, pe.StatusCode, pe.Class, errors.Is(err, provider.ErrQuotaExhausted), pe.Retryable())
+		fmt.Println(pe.Deployment, pe.StatusCode, pe.Class, errors.Is(err, provider.ErrQuotaExhausted), pe.RetryScope() == provider.RetryElsewhere)
 	}
 	// Output:
-	// key-2 429 quota_exhausted true false
+	// key-2 429 quota_exhausted true true
 }
 
 // Azure OpenAI: the model names the deployment; BaseURL is the resource
@@ -106,9 +108,9 @@ func ExampleConfig_azure() {
 		APIVersion: "2024-10-21", APIKey: "azure-key-0123456789abcdef",
 	})
 	fmt.Println(c.UpstreamModel(), err)
-	fmt.Println(c.Config())
+	fmt.Println(c)
 	// Output:
 	// openai: Config.APIVersion: is required for an azure/ model (Azure's api-version, such as 2024-10-21)
 	// gpt4o-eastus <nil>
-	// openai.Config{Model: "azure/gpt4o-eastus", APIKey: "...cdef", BaseURL: "https://my-resource.openai.azure.com", APIVersion: "2024-10-21"}
+	// openai.Client(openai.Config{Model: "azure/gpt4o-eastus", APIKey: "...cdef", BaseURL: "https://my-resource.openai.azure.com", APIVersion: "2024-10-21"})
 }

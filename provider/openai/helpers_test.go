@@ -63,7 +63,7 @@ func (u *upstream) last(t testing.TB) recorded {
 
 // client returns a Client for model at the upstream, using the server's own
 // http.Client so that its connections close with it.
-func (u *upstream) client(t testing.TB, cfg Config, opts ...Option) *Client {
+func (u *upstream) client(t testing.TB, cfg Config) *Client {
 	t.Helper()
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = u.URL + "/v1"
@@ -71,7 +71,7 @@ func (u *upstream) client(t testing.TB, cfg Config, opts ...Option) *Client {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = u.Client()
 	}
-	c, err := New(cfg, opts...)
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/switchyard-go/switchyard/internal/jsonscan"
 	"github.com/switchyard-go/switchyard/provider"
+	"github.com/switchyard-go/switchyard/provider/internal/wire"
 )
 
 // maxStreamErrorBody bounds how much of a failed stream request's answer is
@@ -82,7 +84,7 @@ func (c *Client) Stream(ctx context.Context, req *provider.Request) (provider.St
 		}
 		// A JSON answer to a stream request: an error some compatible
 		// servers send with 200, or a server that ignored "stream".
-		if v, err := member(body, "error"); err == nil && !isNull(v) {
+		if v, err := jsonscan.Find(body, "error", jsonscan.Fast); err == nil && !isNull(v) {
 			return nil, c.upstreamErr(resp.StatusCode, resp.Header, body)
 		}
 		return nil, c.garbage(resp, body, fmt.Errorf("openai: a stream was asked for, the answer is %s", resp.Header.Get("Content-Type")))
@@ -95,7 +97,7 @@ func (c *Client) Stream(ctx context.Context, req *provider.Request) (provider.St
 		idle:      idle,
 		idleTO:    idleTO,
 		resp:      resp,
-		sse:       provider.NewSSEReader(resp.Body),
+		sse:       wire.NewSSEReader(resp.Body),
 		responses: p.ep == provider.EndpointResponses,
 	}
 	switch p.convert {
@@ -128,7 +130,7 @@ type stream struct {
 	idle      *time.Timer
 	idleTO    time.Duration
 	resp      *http.Response
-	sse       *provider.SSEReader
+	sse       *wire.SSEReader
 	responses bool
 
 	ev       provider.Event
@@ -213,7 +215,7 @@ func (s *stream) malformed(ev provider.Event, err error) error {
 		Message:    "openai: upstream garbage: a stream event is not a JSON object",
 		RequestID:  s.resp.Header.Get("X-Request-Id"),
 		Header:     s.resp.Header,
-		Body:       append([]byte(nil), ev.Data[:min(len(ev.Data), provider.MaxErrorBody)]...),
+		Body:       append([]byte(nil), ev.Data[:min(len(ev.Data), wire.MaxErrorBody)]...),
 		Err:        err,
 		Deployment: s.deployment(),
 	}
@@ -235,20 +237,20 @@ func (s *stream) inspect(ev provider.Event) (deliver, clean bool, err error) {
 		return false, true, nil
 	}
 	var usage, errObj, typ, response []byte
-	it := newObjIter(data)
-	for it.next() {
+	it := jsonscan.Members(data, jsonscan.Fast)
+	for it.Next() {
 		switch {
-		case it.keyIs("usage"):
-			usage = it.value()
-		case it.keyIs("error"):
-			errObj = it.value()
-		case s.responses && it.keyIs("type"):
-			typ = it.value()
-		case s.responses && it.keyIs("response"):
-			response = it.value()
+		case it.KeyIs("usage"):
+			usage = it.Value()
+		case it.KeyIs("error"):
+			errObj = it.Value()
+		case s.responses && it.KeyIs("type"):
+			typ = it.Value()
+		case s.responses && it.KeyIs("response"):
+			response = it.Value()
 		}
 	}
-	if err := it.done(); err != nil {
+	if err := it.Err(); err != nil {
 		return false, false, s.malformed(ev, err)
 	}
 	if !s.responses {
@@ -268,17 +270,17 @@ func (s *stream) inspect(ev provider.Event) (deliver, clean bool, err error) {
 	case "error":
 		return false, false, s.upstreamErr(data)
 	case "response.completed", "response.incomplete":
-		if u, err := member(response, "usage"); err == nil && !isNull(u) {
+		if u, err := jsonscan.Find(response, "usage", jsonscan.Fast); err == nil && !isNull(u) {
 			s.usage = parseUsage(u)
 		}
 		s.terminal = true
 	case "response.failed":
-		if u, err := member(response, "usage"); err == nil && !isNull(u) {
+		if u, err := jsonscan.Find(response, "usage", jsonscan.Fast); err == nil && !isNull(u) {
 			s.usage = parseUsage(u)
 		}
 		s.terminal = true
 		body := data
-		if e, err := member(response, "error"); err == nil && !isNull(e) {
+		if e, err := jsonscan.Find(response, "error", jsonscan.Fast); err == nil && !isNull(e) {
 			body = e
 		}
 		s.final = s.upstreamErr(body)

@@ -2,8 +2,6 @@ package handler
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -108,97 +106,4 @@ func headerTags(r *http.Request, tags []string) []string {
 		}
 	}
 	return tags
-}
-
-// stripTags returns body without metadata.tags, which only the router
-// reads: OpenAI refuses metadata values that are not strings. metadata is
-// removed altogether when nothing else is in it. The other bytes of the
-// body are kept as they are. body must be a valid JSON object. Every
-// "metadata" member is cleaned, should the key be given more than once.
-func stripTags(body []byte) ([]byte, error) {
-	spans, err := memberSpans(body, "metadata")
-	if err != nil || len(spans) == 0 {
-		return body, err
-	}
-	out := body
-	for i := len(spans) - 1; i >= 0; i-- { // from the end: earlier offsets stay valid
-		if out, err = stripTagsAt(out, spans[i]); err != nil {
-			return body, err
-		}
-	}
-	return out, nil
-}
-
-// span is a member of a JSON object: body[start:end] holds it, with its
-// leading comma unless it is the first member.
-type span struct {
-	start, end int
-	first      bool
-}
-
-// stripTagsAt removes "tags" from the metadata member at sp.
-func stripTagsAt(body []byte, sp span) ([]byte, error) {
-	valStart := bytes.IndexByte(body[sp.start:sp.end], ':')
-	if valStart < 0 {
-		return body, errors.New("handler: metadata member without a colon")
-	}
-	valStart += sp.start + 1
-	var md map[string]json.RawMessage
-	if err := json.Unmarshal(body[valStart:sp.end], &md); err != nil {
-		return body, err
-	}
-	if _, ok := md["tags"]; !ok {
-		return body, nil
-	}
-	delete(md, "tags")
-	out := make([]byte, 0, len(body))
-	if len(md) > 0 {
-		val, err := json.Marshal(md)
-		if err != nil {
-			return body, err
-		}
-		out = append(out, body[:valStart]...)
-		out = append(out, val...)
-		return append(out, body[sp.end:]...), nil
-	}
-	// Drop the whole member. A later member's leading comma is in its own
-	// span, so only a first member needs the comma after it removed.
-	end := sp.end
-	if sp.first {
-		rest := bytes.TrimLeft(body[end:], " \t\r\n")
-		if len(rest) > 0 && rest[0] == ',' {
-			end = len(body) - len(rest) + 1
-		}
-	}
-	out = append(out, body[:sp.start]...)
-	return append(out, body[end:]...), nil
-}
-
-// memberSpans finds the top-level members named key in a JSON object, in
-// order.
-func memberSpans(body []byte, key string) ([]span, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, errors.New("handler: body is not a JSON object")
-	}
-	var spans []span
-	for i := 0; dec.More(); i++ {
-		start := int(dec.InputOffset())
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		if k, _ := tok.(string); k == key {
-			spans = append(spans, span{start: start, end: int(dec.InputOffset()), first: i == 0})
-		}
-	}
-	return spans, nil
 }

@@ -1,100 +1,153 @@
 package handler
 
 import (
-	"encoding/json"
+	"bytes"
+	"errors"
 	"fmt"
-	"strconv"
-	"unicode/utf8"
+
+	"github.com/switchyard-go/switchyard/internal/jsonscan"
 )
 
 // This file reads the few fields the handler needs from a JSON request body
-// in one pass, checking the whole body's grammar on the way, without
-// allocating: encoding/json would scan the body twice (once to check it,
-// once to decode) at several nanoseconds a byte, which for a chat request
-// carrying a few megabytes of base64 images is milliseconds.
-
-// maxNesting bounds how deep arrays and objects may nest, as
-// encoding/json does.
-const maxNesting = 10000
-
-// jsonSyntaxError is malformed JSON at an offset.
-type jsonSyntaxError struct {
-	off int
-	msg string
-}
-
-func (e *jsonSyntaxError) Error() string { return fmt.Sprintf("%s at byte %d", e.msg, e.off) }
+// in one pass, checking the whole body's grammar on the way (the
+// jsonscan.Strict mode: as encoding/json checks it), without allocating:
+// encoding/json would scan the body twice (once to check it, once to
+// decode) at several nanoseconds a byte, which for a chat request carrying
+// a few megabytes of base64 images is milliseconds. It also removes
+// metadata.tags from the body, keeping every other byte.
 
 // jsonTypeError is a field of the wrong JSON type.
 type jsonTypeError struct {
 	field, want, got string
 }
 
-// scanner walks a JSON document.
-type scanner struct {
-	b []byte
-	i int
+// fieldScan reads fields into f. (The first type error is kept apart
+// from f, which would otherwise escape with the error's strings.)
+type fieldScan struct {
+	f *fields
 	// typeErr is the first field of the wrong type; it is reported only
 	// when the document's grammar is right, as encoding/json does.
 	typeErr *jsonTypeError
 }
 
-// scanFields reads "model", "stream" and "metadata.tags" from body into f,
-// checking that body is one well-formed JSON object.
+// scanFields reads "model", "stream" and "metadata.tags" from body into f
+// as encoding/json would decode them, checking that body is one
+// well-formed JSON object.
 func scanFields(body []byte, f *fields) *apiError {
-	s := scanner{b: body}
-	if s.ws(); s.i == len(body) {
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 {
 		return badRequest("", "invalid_json", "the request body is empty: expected a JSON object")
 	}
-	err := s.top(f)
-	switch e := err.(type) {
-	case nil:
-	case *jsonSyntaxError:
-		return badRequest("", "invalid_json", "malformed JSON body: "+e.Error())
-	default:
+	if trimmed[0] != '{' {
+		if err := jsonscan.Valid(body, jsonscan.Strict); err != nil {
+			return badRequest("", "invalid_json", "malformed JSON body: "+err.Error())
+		}
+		return badRequest("", "invalid_json", "the request body must be a JSON object, got "+kind(trimmed))
+	}
+	var typeErr jsonTypeError
+	s := fieldScan{f: f, typeErr: &typeErr}
+	it := jsonscan.Members(body, jsonscan.Strict)
+	for it.Next() {
+		s.member(&it)
+	}
+	if err := it.Err(); err != nil {
 		return badRequest("", "invalid_json", "malformed JSON body: "+err.Error())
 	}
-	if t := s.typeErr; t != nil {
-		if t.field == "" {
-			return badRequest("", "invalid_json", "the request body must be a JSON object, got "+t.got)
-		}
+	if t := typeErr; t.field != "" {
 		return badRequest(t.field, "invalid_type", fmt.Sprintf("invalid type for %q: expected %s, got %s", t.field, t.want, t.got))
 	}
 	return nil
 }
 
-func (s *scanner) fail(msg string) error {
-	if s.i >= len(s.b) {
-		return &jsonSyntaxError{off: len(s.b), msg: "unexpected end of JSON input: " + msg}
+// member reads one top-level member when it is one the handler needs.
+// Null leaves a field as it is, and a pointer nil, as in encoding/json.
+func (s *fieldScan) member(it *jsonscan.Iter) {
+	v := it.Value()
+	switch it.KeyString() {
+	case "model":
+		switch v[0] {
+		case '"':
+			s.f.Model, _ = jsonscan.Unquote(v) // checked by the scan
+		case 'n':
+		default:
+			s.typeError("model", "a string", v)
+		}
+	case "stream":
+		switch v[0] {
+		case 't':
+			s.f.Stream = true
+		case 'f':
+			s.f.Stream = false
+		case 'n':
+		default:
+			s.typeError("stream", "a boolean", v)
+		}
+	case "metadata":
+		switch v[0] {
+		case '{':
+			s.metadata(v)
+		case 'n':
+			s.f.Metadata = nil
+		default:
+			s.typeError("metadata", "an object", v)
+		}
 	}
-	return &jsonSyntaxError{off: s.i, msg: fmt.Sprintf("invalid character %s %s", quoteChar(s.b[s.i]), msg)}
 }
 
-// quoteChar formats c as encoding/json does in its messages.
-func quoteChar(c byte) string {
-	switch {
-	case c == '\'':
-		return `'\''`
-	case c == '"':
-		return `'"'`
-	case c < 0x20 || c >= 0x7f:
-		return strconv.Quote(string(rune(c)))
+// metadata reads the tags of a metadata object.
+func (s *fieldScan) metadata(v []byte) {
+	it := jsonscan.Members(v, jsonscan.Fast) // checked by the scan
+	for it.Next() {
+		if it.KeyString() != "tags" {
+			continue
+		}
+		tags, ok := s.stringList("metadata.tags", it.Value())
+		if !ok {
+			continue
+		}
+		if s.f.Metadata == nil {
+			s.f.Metadata = &metadata{}
+		}
+		s.f.Metadata.Tags = tags
 	}
-	return "'" + string(c) + "'"
 }
 
-func (s *scanner) typeError(field, want string) {
-	if s.typeErr == nil {
-		s.typeErr = &jsonTypeError{field: field, want: want, got: s.kind()}
+// stringList reads an array of strings (null reads as nil, a null element
+// as ""). ok is false when v is of another type, a type error.
+func (s *fieldScan) stringList(field string, v []byte) (list []string, ok bool) {
+	switch v[0] {
+	case 'n':
+		return nil, true
+	case '[':
+	default:
+		s.typeError(field, "an array", v)
+		return nil, false
+	}
+	list = []string{}
+	it := jsonscan.Elements(v, jsonscan.Fast)
+	for it.Next() {
+		switch e := it.Value(); e[0] {
+		case '"':
+			str, _ := jsonscan.Unquote(e)
+			list = append(list, str)
+		case 'n':
+			list = append(list, "")
+		default:
+			s.typeError(field, "a string", e)
+		}
+	}
+	return list, true
+}
+
+func (s *fieldScan) typeError(field, want string, v []byte) {
+	if s.typeErr.field == "" {
+		*s.typeErr = jsonTypeError{field: field, want: want, got: kind(v)}
 	}
 }
 
-// kind names the JSON type of the value at s.i.
-func (s *scanner) kind() string {
-	if s.i >= len(s.b) {
-		return "nothing"
-	}
-	switch s.b[s.i] {
+// kind names the JSON type of the value v starts.
+func kind(v []byte) string {
+	switch v[0] {
 	case '"':
 		return "string"
 	case '{':
@@ -109,375 +162,97 @@ func (s *scanner) kind() string {
 	return "number"
 }
 
-func (s *scanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
+// stripTags returns body without metadata.tags, which only the router
+// reads: OpenAI refuses metadata values that are not strings. metadata is
+// removed altogether when nothing else is in it. The other bytes of the
+// body are kept as they are (the other members of metadata too, though the
+// white space between them is not). body must be a valid JSON object.
+// Every "metadata" member is cleaned, should the key be given more than
+// once.
+func stripTags(body []byte) ([]byte, error) {
+	spans, err := memberSpans(body, "metadata")
+	if err != nil || len(spans) == 0 {
+		return body, err
+	}
+	out := body
+	for i := len(spans) - 1; i >= 0; i-- { // from the end: earlier offsets stay valid
+		if out, err = stripTagsAt(out, spans[i]); err != nil {
+			return body, err
 		}
 	}
+	return out, nil
 }
 
-// top reads the document: one object, then only white space.
-func (s *scanner) top(f *fields) error {
-	s.ws()
-	if s.i >= len(s.b) {
-		return s.fail("looking for beginning of value")
-	}
-	if s.b[s.i] != '{' {
-		s.typeError("", "")
-		if err := s.value(0); err != nil {
-			return err
-		}
-	} else if err := s.object(0, func(key []byte) (bool, error) { return s.topMember(key, f) }); err != nil {
-		return err
-	}
-	s.ws()
-	if s.i < len(s.b) {
-		return s.fail("after top-level value")
-	}
-	return nil
+// span is a member of a JSON object: body[start:end] holds it, with its
+// leading comma unless it is the first member, whose value starts at
+// body[value].
+type span struct {
+	start, end, value int
+	first             bool
 }
 
-// topMember reads the value of the top-level member key when it is one
-// the handler needs; handled false leaves it to be skipped.
-func (s *scanner) topMember(key []byte, f *fields) (handled bool, err error) {
-	switch string(key) {
-	case "model":
-		if s.i < len(s.b) && s.b[s.i] != '"' && s.b[s.i] != 'n' {
-			s.typeError("model", "a string")
-			return false, nil
+// memberSpans finds the top-level members named key in a JSON object, in
+// order.
+func memberSpans(body []byte, key string) ([]span, error) {
+	var spans []span
+	it := jsonscan.Members(body, jsonscan.Fast)
+	for it.Next() {
+		if it.KeyIs(key) {
+			start, end := it.Span()
+			value, _ := it.ValueSpan()
+			spans = append(spans, span{start: start, end: end, value: value, first: it.First()})
 		}
-		f.Model, err = s.stringField("model")
-		return true, err
-	case "stream":
-		switch {
-		case s.literalAt("true"):
-			f.Stream = true
-		case s.literalAt("false"), s.literalAt("null"):
-			f.Stream = false
-		default:
-			s.typeError("stream", "a boolean")
-			return false, nil
-		}
-		return true, nil
-	case "metadata":
-		switch {
-		case s.i < len(s.b) && s.b[s.i] == '{':
-			return true, s.object(1, func(key []byte) (bool, error) {
-				if string(key) != "tags" {
-					return false, nil
-				}
-				tags, handled, err := s.stringList("metadata.tags")
-				if handled && err == nil {
-					if f.Metadata == nil {
-						f.Metadata = &metadata{}
-					}
-					f.Metadata.Tags = tags
-				}
-				return handled, err
-			})
-		case s.literalAt("null"):
-			return true, nil
-		}
-		s.typeError("metadata", "an object")
 	}
-	return false, nil
+	return spans, it.Err()
 }
 
-// literalAt consumes lit when it is at s.i.
-func (s *scanner) literalAt(lit string) bool {
-	if len(s.b)-s.i >= len(lit) && string(s.b[s.i:s.i+len(lit)]) == lit {
-		s.i += len(lit)
-		return true
-	}
-	return false
-}
-
-// stringField reads a string or null (as "") at s.i, which the caller
-// has checked.
-func (s *scanner) stringField(field string) (string, error) {
-	if s.literalAt("null") {
-		return "", nil
-	}
-	if s.i >= len(s.b) || s.b[s.i] != '"' {
-		return "", s.fail("looking for beginning of " + field + " string")
-	}
-	start := s.i
-	escaped, err := s.str()
-	if err != nil {
-		return "", err
-	}
-	if raw := s.b[start+1 : s.i-1]; !escaped && utf8.Valid(raw) {
-		return string(raw), nil
-	}
-	var v string
-	if err := json.Unmarshal(s.b[start:s.i], &v); err != nil {
-		return "", &jsonSyntaxError{off: start, msg: err.Error()}
-	}
-	return v, nil
-}
-
-// stringList reads an array of strings (null reads as nil). handled is
-// false when the value is of another type, which is then a type error.
-func (s *scanner) stringList(field string) (list []string, handled bool, err error) {
-	if s.literalAt("null") {
-		return nil, true, nil
-	}
-	if s.i >= len(s.b) || s.b[s.i] != '[' {
-		s.typeError(field, "an array")
-		return nil, false, nil
-	}
-	list = []string{}
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		return list, true, nil
-	}
-	for {
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == '"' {
-			v, err := s.stringField(field)
-			if err != nil {
-				return nil, true, err
-			}
-			list = append(list, v)
-		} else {
-			if s.literalAt("null") {
-				list = append(list, "") // as encoding/json reads it
-			} else {
-				s.typeError(field, "a string")
-				if err := s.value(2); err != nil {
-					return nil, true, err
-				}
-			}
-		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return nil, true, s.fail("after array element")
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return list, true, nil
-		default:
-			return nil, true, s.fail("after array element")
-		}
-	}
-}
-
-// object reads an object at s.i. For each member it calls member with the
-// raw key (unescaped when it had escapes) and s.i at the value; member
-// either reads the value (true) or leaves it to be skipped (false).
-func (s *scanner) object(depth int, member func(key []byte) (bool, error)) error {
-	if depth > maxNesting {
-		return s.fail("exceeded max depth")
-	}
-	s.i++ // '{'
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		return nil
-	}
-	for {
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != '"' {
-			return s.fail("looking for beginning of object key string")
-		}
-		ks := s.i
-		escaped, err := s.str()
-		if err != nil {
-			return err
-		}
-		key := s.b[ks+1 : s.i-1]
-		if escaped || !utf8.Valid(key) {
-			var k string
-			if json.Unmarshal(s.b[ks:s.i], &k) == nil {
-				key = []byte(k)
-			}
-		}
-		s.ws()
-		if s.i >= len(s.b) || s.b[s.i] != ':' {
-			return s.fail("after object key")
-		}
-		s.i++
-		s.ws()
-		handled := false
-		if member != nil {
-			if handled, err = member(key); err != nil {
-				return err
-			}
-		}
-		if !handled {
-			if err := s.value(depth + 1); err != nil {
-				return err
-			}
-		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.fail("after object key:value pair")
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case '}':
-			s.i++
-			return nil
-		default:
-			return s.fail("after object key:value pair")
-		}
-	}
-}
-
-// value skips any value at s.i, checking its grammar.
-func (s *scanner) value(depth int) error {
-	if s.i >= len(s.b) {
-		return s.fail("looking for beginning of value")
-	}
-	switch c := s.b[s.i]; {
-	case c == '"':
-		_, err := s.str()
-		return err
-	case c == '{':
-		return s.object(depth, nil)
-	case c == '[':
-		return s.array(depth)
-	case c == 't':
-		return s.literal("true")
-	case c == 'f':
-		return s.literal("false")
-	case c == 'n':
-		return s.literal("null")
-	case c == '-' || c >= '0' && c <= '9':
-		return s.number()
-	}
-	return s.fail("looking for beginning of value")
-}
-
-func (s *scanner) array(depth int) error {
-	if depth > maxNesting {
-		return s.fail("exceeded max depth")
-	}
-	s.i++ // '['
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == ']' {
-		s.i++
-		return nil
-	}
-	for {
-		s.ws()
-		if err := s.value(depth + 1); err != nil {
-			return err
-		}
-		s.ws()
-		if s.i >= len(s.b) {
-			return s.fail("after array element")
-		}
-		switch s.b[s.i] {
-		case ',':
-			s.i++
-		case ']':
-			s.i++
-			return nil
-		default:
-			return s.fail("after array element")
-		}
-	}
-}
-
-func (s *scanner) literal(lit string) error {
-	for j := 0; j < len(lit); j++ {
-		if s.i >= len(s.b) || s.b[s.i] != lit[j] {
-			return s.fail("in literal " + lit + " (expecting " + quoteChar(lit[j]) + ")")
-		}
-		s.i++
-	}
-	return nil
-}
-
-// str skips a string at s.i (its opening quote), reporting whether it
-// holds escapes. Control characters and malformed escapes are errors.
-func (s *scanner) str() (escaped bool, err error) {
-	s.i++ // '"'
-	for s.i < len(s.b) {
-		c := s.b[s.i]
-		switch {
-		case c == '"':
-			s.i++
-			return escaped, nil
-		case c == '\\':
-			escaped = true
-			s.i++
-			if s.i >= len(s.b) {
-				return escaped, s.fail("in string escape code")
-			}
-			switch s.b[s.i] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i++
-			case 'u':
-				s.i++
-				for range 4 {
-					if s.i >= len(s.b) || !isHex(s.b[s.i]) {
-						return escaped, s.fail("in \\u hexadecimal character escape")
-					}
-					s.i++
-				}
-			default:
-				return escaped, s.fail("in string escape code")
-			}
-		case c < 0x20:
-			return escaped, s.fail("in string literal")
-		default:
-			s.i++
-		}
-	}
-	return escaped, s.fail("in string literal")
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-// number skips a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (s *scanner) number() error {
-	if s.b[s.i] == '-' {
-		s.i++
-	}
-	switch {
-	case s.i < len(s.b) && s.b[s.i] == '0':
-		s.i++
-	case s.i < len(s.b) && s.b[s.i] >= '1' && s.b[s.i] <= '9':
-		s.digits()
+// stripTagsAt removes "tags" from the metadata member at sp.
+func stripTagsAt(body []byte, sp span) ([]byte, error) {
+	md := body[sp.value:sp.end]
+	switch md[0] {
+	case 'n':
+		return body, nil
+	case '{':
 	default:
-		return s.fail("in numeric literal")
+		return body, errors.New("handler: metadata is not an object")
 	}
-	if s.i < len(s.b) && s.b[s.i] == '.' {
-		s.i++
-		if s.i >= len(s.b) || s.b[s.i] < '0' || s.b[s.i] > '9' {
-			return s.fail("after decimal point in numeric literal")
+	// The members of metadata other than tags, key and value as written.
+	var kept []byte
+	hadTags := false
+	it := jsonscan.Members(md, jsonscan.Fast)
+	for it.Next() {
+		if it.KeyIs("tags") {
+			hadTags = true
+			continue
 		}
-		s.digits()
-	}
-	if s.i < len(s.b) && (s.b[s.i] == 'e' || s.b[s.i] == 'E') {
-		s.i++
-		if s.i < len(s.b) && (s.b[s.i] == '+' || s.b[s.i] == '-') {
-			s.i++
+		if kept != nil {
+			kept = append(kept, ',')
 		}
-		if s.i >= len(s.b) || s.b[s.i] < '0' || s.b[s.i] > '9' {
-			return s.fail("in exponent of numeric literal")
+		kept = append(kept, '"')
+		kept = append(kept, it.Key()...)
+		kept = append(kept, `":`...)
+		kept = append(kept, it.Value()...)
+	}
+	if err := it.Err(); err != nil || !hadTags {
+		return body, err
+	}
+	out := make([]byte, 0, len(body))
+	if kept != nil {
+		out = append(out, body[:sp.value]...)
+		out = append(out, '{')
+		out = append(out, kept...)
+		out = append(out, '}')
+		return append(out, body[sp.end:]...), nil
+	}
+	// Drop the whole member. A later member's leading comma is in its own
+	// span, so only a first member needs the comma after it removed.
+	end := sp.end
+	if sp.first {
+		rest := bytes.TrimLeft(body[end:], " \t\r\n")
+		if len(rest) > 0 && rest[0] == ',' {
+			end = len(body) - len(rest) + 1
 		}
-		s.digits()
 	}
-	return nil
-}
-
-func (s *scanner) digits() {
-	for s.i < len(s.b) && s.b[s.i] >= '0' && s.b[s.i] <= '9' {
-		s.i++
-	}
+	out = append(out, body[:sp.start]...)
+	return append(out, body[end:]...), nil
 }

@@ -46,6 +46,12 @@ func TestScanFields(t *testing.T) {
 		{body: `{"metadata":{"tags":[1]},"model":"m"}`, code: "invalid_type", param: "metadata.tags", message: "expected a string, got number"},
 		// A syntax error wins over a type error, as in encoding/json.
 		{body: `{"model":4,"x":}`, code: "invalid_json"},
+		{body: `{"model":"m","metadata":{"tags":[1}}`, code: "invalid_json"},
+		// Null leaves a field as it was, and sets a pointer to nil, as in encoding/json.
+		{body: `{"model":"a","model":null,"stream":true,"stream":null}`, want: fields{Model: "a", Stream: true}},
+		{body: `{"metadata":{"tags":["a"]},"metadata":null,"model":"m"}`, want: fields{Model: "m"}},
+		{body: `{"metadata":{"tags":["a"]},"metadata":{"user":"u"},"model":"m"}`, want: fields{Model: "m", Metadata: &metadata{Tags: []string{"a"}}}},
+		{body: `{"metadata":{"t\u0061gs":["x"]},"model":"m"}`, want: fields{Model: "m", Metadata: &metadata{Tags: []string{"x"}}}},
 	}
 	for _, tt := range tests {
 		var f fields
@@ -65,6 +71,26 @@ func TestScanFields(t *testing.T) {
 		if e.code != tt.code || e.param != tt.param || !strings.Contains(e.message, tt.message) || e.status != 400 {
 			t.Errorf("%s: got %d %s %q %q, want %s %q containing %q", tt.body, e.status, e.code, e.param, e.message, tt.code, tt.param, tt.message)
 		}
+	}
+}
+
+// TestStripTagsKeepsBytes checks that the members of metadata other than
+// tags, and everything outside metadata, keep their bytes (no re-encoding:
+// no HTML escaping, no reordering).
+func TestStripTagsKeepsBytes(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"metadata":{"z":"<b>&","tags":["a"],"a":1.50},"x":"\u00e9"}`: `{"metadata":{"z":"<b>&","a":1.50},"x":"\u00e9"}`,
+		`{"metadata":{"tags":1,"tags":[],"u":{"k":[1, 2]}}}`:           `{"metadata":{"u":{"k":[1, 2]}}}`,
+		`{"metadata":null,"x":1}`:                                      `{"metadata":null,"x":1}`,
+		`{"x":1 , "metadata":{"t\u0061gs":[]}}`:                        `{"x":1 }`,
+	} {
+		got, err := stripTags([]byte(in))
+		if err != nil || string(got) != want {
+			t.Errorf("stripTags(%s) = %s, %v; want %s", in, got, err, want)
+		}
+	}
+	if _, err := stripTags([]byte(`{"metadata":"x"}`)); err == nil {
+		t.Error("stripTags accepted a metadata string")
 	}
 }
 

@@ -1,4 +1,4 @@
-package provider
+package wire
 
 import (
 	"bytes"
@@ -7,13 +7,15 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/switchyard-go/switchyard/provider"
 )
 
 // refParse is a deliberately simple reference parser working on the whole
 // input at once: split into lines on CRLF, LF or CR, then apply the field
 // rules. It mirrors SSEReader's one deviation from the standard (a pending
 // event is delivered at the end of the input).
-func refParse(in string) []Event {
+func refParse(in string) []provider.Event {
 	in = strings.TrimPrefix(in, "\xEF\xBB\xBF")
 	var lines []string
 	for len(in) > 0 {
@@ -29,14 +31,14 @@ func refParse(in string) []Event {
 		in = in[i+1:]
 	}
 	var (
-		out     []Event
+		out     []provider.Event
 		name    string
 		data    strings.Builder
 		hasData bool
 	)
 	dispatch := func() {
 		d := data.String()
-		out = append(out, Event{Name: name, Data: []byte(d[:len(d)-1])})
+		out = append(out, provider.Event{Name: name, Data: []byte(d[:len(d)-1])})
 		name, hasData = "", false
 		data.Reset()
 	}
@@ -68,17 +70,17 @@ func refParse(in string) []Event {
 	return out
 }
 
-func readAll(t testing.TB, r *SSEReader) []Event {
+func readAll(t testing.TB, r *SSEReader) []provider.Event {
 	t.Helper()
-	var out []Event
+	var out []provider.Event
 	for r.Next() {
 		ev := r.Event()
-		out = append(out, Event{Name: ev.Name, Data: bytes.Clone(ev.Data)})
+		out = append(out, provider.Event{Name: ev.Name, Data: bytes.Clone(ev.Data)})
 	}
 	return out
 }
 
-func eventsEqual(a, b []Event) bool {
+func eventsEqual(a, b []provider.Event) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -91,29 +93,29 @@ func eventsEqual(a, b []Event) bool {
 }
 
 func TestSSEReader(t *testing.T) {
-	ev := func(name, data string) Event { return Event{Name: name, Data: []byte(data)} }
+	ev := func(name, data string) provider.Event { return provider.Event{Name: name, Data: []byte(data)} }
 	tests := []struct {
 		name string
 		in   string
-		want []Event
+		want []provider.Event
 	}{
 		{"empty", "", nil},
-		{"one chat chunk", "data: {\"a\":1}\n\ndata: [DONE]\n\n", []Event{ev("", `{"a":1}`), ev("", "[DONE]")}},
-		{"CRLF", "data: x\r\n\r\ndata: y\r\n\r\n", []Event{ev("", "x"), ev("", "y")}},
-		{"lone CR", "data: x\r\rdata: y\r\r", []Event{ev("", "x"), ev("", "y")}},
-		{"multi-line data", "data: a\ndata: b\ndata:c\n\n", []Event{ev("", "a\nb\nc")}},
+		{"one chat chunk", "data: {\"a\":1}\n\ndata: [DONE]\n\n", []provider.Event{ev("", `{"a":1}`), ev("", "[DONE]")}},
+		{"CRLF", "data: x\r\n\r\ndata: y\r\n\r\n", []provider.Event{ev("", "x"), ev("", "y")}},
+		{"lone CR", "data: x\r\rdata: y\r\r", []provider.Event{ev("", "x"), ev("", "y")}},
+		{"multi-line data", "data: a\ndata: b\ndata:c\n\n", []provider.Event{ev("", "a\nb\nc")}},
 		{"named events", "event: response.created\ndata: {}\n\nevent: response.completed\ndata: {\"x\":2}\n\n",
-			[]Event{ev("response.created", "{}"), ev("response.completed", `{"x":2}`)}},
-		{"comments and keep-alives", ": ping\n\n:OPENROUTER PROCESSING\n\ndata: z\n\n", []Event{ev("", "z")}},
-		{"no trailing newline", "data: [DONE]", []Event{ev("", "[DONE]")}},
-		{"no trailing blank line", "data: a\n", []Event{ev("", "a")}},
-		{"event name without data is dropped", "event: ping\n\ndata: a\n\n", []Event{ev("", "a")}},
-		{"id and retry ignored", "id: 7\nretry: 100\ndata: a\n\n", []Event{ev("", "a")}},
-		{"only one leading space stripped", "data:  two\n\n", []Event{ev("", " two")}},
-		{"field without colon", "data\n\n", []Event{ev("", "")}},
-		{"BOM", "\xEF\xBB\xBFdata: a\n\n", []Event{ev("", "a")}},
-		{"colon in value", "data: {\"k\":\"v:w\"}\n\n", []Event{ev("", `{"k":"v:w"}`)}},
-		{"unknown field", "foo: bar\ndata: a\n\n", []Event{ev("", "a")}},
+			[]provider.Event{ev("response.created", "{}"), ev("response.completed", `{"x":2}`)}},
+		{"comments and keep-alives", ": ping\n\n:OPENROUTER PROCESSING\n\ndata: z\n\n", []provider.Event{ev("", "z")}},
+		{"no trailing newline", "data: [DONE]", []provider.Event{ev("", "[DONE]")}},
+		{"no trailing blank line", "data: a\n", []provider.Event{ev("", "a")}},
+		{"event name without data is dropped", "event: ping\n\ndata: a\n\n", []provider.Event{ev("", "a")}},
+		{"id and retry ignored", "id: 7\nretry: 100\ndata: a\n\n", []provider.Event{ev("", "a")}},
+		{"only one leading space stripped", "data:  two\n\n", []provider.Event{ev("", " two")}},
+		{"field without colon", "data\n\n", []provider.Event{ev("", "")}},
+		{"BOM", "\xEF\xBB\xBFdata: a\n\n", []provider.Event{ev("", "a")}},
+		{"colon in value", "data: {\"k\":\"v:w\"}\n\n", []provider.Event{ev("", `{"k":"v:w"}`)}},
+		{"unknown field", "foo: bar\ndata: a\n\n", []provider.Event{ev("", "a")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-package provider
+package wire
 
 import (
 	"context"
@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/switchyard-go/switchyard/provider"
 )
 
 func TestParseErrorClass(t *testing.T) {
@@ -23,39 +25,39 @@ func TestParseErrorClass(t *testing.T) {
 		name   string
 		status int
 		body   string
-		want   Class
+		want   provider.Class
 		target error
 	}{
-		{"rate limit", 429, oa("requests", "rate_limit_exceeded", "Rate limit reached for gpt-4o"), ClassRateLimited, ErrRateLimited},
-		{"quota by code", 429, oa("insufficient_quota", "insufficient_quota", "You exceeded your current quota"), ClassQuotaExhausted, ErrQuotaExhausted},
-		{"quota by type", 429, oa("insufficient_quota", "", "quota"), ClassQuotaExhausted, ErrQuotaExhausted},
-		{"429 without body", 429, "", ClassRateLimited, ErrRateLimited},
-		{"context by code", 400, oa("invalid_request_error", "context_length_exceeded", "too long"), ClassContextWindow, ErrContextWindow},
-		{"context by message", 400, oa("invalid_request_error", "", "This model's maximum context length is 8192 tokens."), ClassContextWindow, ErrContextWindow},
-		{"context string too long", 400, oa("invalid_request_error", "", "Invalid 'messages[0].content': string too long."), ClassContextWindow, ErrContextWindow},
-		{"context too many tokens (vLLM 422)", 422, `{"detail":"Too many tokens in prompt"}`, ClassContextWindow, ErrContextWindow},
-		{"content policy code", 400, oa("invalid_request_error", "content_policy_violation", "Your request was rejected"), ClassContentPolicy, ErrContentPolicy},
-		{"azure content filter", 400, oa("", "content_filter", "The response was filtered"), ClassContentPolicy, ErrContentPolicy},
-		{"azure content message", 400, `{"error":{"message":"The prompt triggered Azure OpenAI's content management policy.","code":"ResponsibleAIPolicyViolation"}}`, ClassContentPolicy, ErrContentPolicy},
-		{"auth 401", 401, oa("invalid_request_error", "invalid_api_key", "Incorrect API key provided"), ClassAuth, ErrAuth},
-		{"auth 403", 403, oa("permission_denied", "", "Country not supported"), ClassAuth, ErrAuth},
-		{"not found", 404, oa("invalid_request_error", "model_not_found", "The model does not exist"), ClassNotFound, ErrNotFound},
-		{"request timeout", 408, "", ClassTimeout, ErrTimeout},
-		{"conflict", 409, oa("", "", "conflict"), ClassConflict, ErrConflict},
-		{"other 4xx", 400, oa("invalid_request_error", "", "'messages' is required"), ClassBadRequest, ErrBadRequest},
-		{"413", 413, "request entity too large", ClassBadRequest, ErrBadRequest},
-		{"500", 500, oa("server_error", "", "The server had an error"), ClassServer, ErrServer},
-		{"502 html", 502, "<html><body>Bad Gateway</body></html>", ClassServer, ErrServer},
-		{"503", 503, `{"error":"overloaded"}`, ClassServer, ErrServer},
-		{"stream frame rate limit", 0, oa("", "rate_limit_exceeded", "slow down"), ClassRateLimited, ErrRateLimited},
-		{"stream frame numeric code", 200, `{"error":{"message":"Too many requests","code":429}}`, ClassRateLimited, ErrRateLimited},
-		{"stream frame server", 200, oa("server_error", "", "boom"), ClassServer, ErrServer},
-		{"stream frame context", 0, oa("invalid_request_error", "context_length_exceeded", "long"), ClassContextWindow, ErrContextWindow},
-		{"responses error event", 0, `{"type":"error","code":"insufficient_quota","message":"quota","param":null}`, ClassQuotaExhausted, ErrQuotaExhausted},
+		{"rate limit", 429, oa("requests", "rate_limit_exceeded", "Rate limit reached for gpt-4o"), provider.ClassRateLimited, provider.ErrRateLimited},
+		{"quota by code", 429, oa("insufficient_quota", "insufficient_quota", "You exceeded your current quota"), provider.ClassQuotaExhausted, provider.ErrQuotaExhausted},
+		{"quota by type", 429, oa("insufficient_quota", "", "quota"), provider.ClassQuotaExhausted, provider.ErrQuotaExhausted},
+		{"429 without body", 429, "", provider.ClassRateLimited, provider.ErrRateLimited},
+		{"context by code", 400, oa("invalid_request_error", "context_length_exceeded", "too long"), provider.ClassContextWindow, provider.ErrContextWindow},
+		{"context by message", 400, oa("invalid_request_error", "", "This model's maximum context length is 8192 tokens."), provider.ClassContextWindow, provider.ErrContextWindow},
+		{"context string too long", 400, oa("invalid_request_error", "", "Invalid 'messages[0].content': string too long."), provider.ClassContextWindow, provider.ErrContextWindow},
+		{"context too many tokens (vLLM 422)", 422, `{"detail":"Too many tokens in prompt"}`, provider.ClassContextWindow, provider.ErrContextWindow},
+		{"content policy code", 400, oa("invalid_request_error", "content_policy_violation", "Your request was rejected"), provider.ClassContentPolicy, provider.ErrContentPolicy},
+		{"azure content filter", 400, oa("", "content_filter", "The response was filtered"), provider.ClassContentPolicy, provider.ErrContentPolicy},
+		{"azure content message", 400, `{"error":{"message":"The prompt triggered Azure OpenAI's content management policy.","code":"ResponsibleAIPolicyViolation"}}`, provider.ClassContentPolicy, provider.ErrContentPolicy},
+		{"auth 401", 401, oa("invalid_request_error", "invalid_api_key", "Incorrect API key provided"), provider.ClassAuth, provider.ErrAuth},
+		{"auth 403", 403, oa("permission_denied", "", "Country not supported"), provider.ClassAuth, provider.ErrAuth},
+		{"not found", 404, oa("invalid_request_error", "model_not_found", "The model does not exist"), provider.ClassNotFound, provider.ErrNotFound},
+		{"request timeout", 408, "", provider.ClassTimeout, provider.ErrTimeout},
+		{"conflict", 409, oa("", "", "conflict"), provider.ClassConflict, provider.ErrConflict},
+		{"other 4xx", 400, oa("invalid_request_error", "", "'messages' is required"), provider.ClassBadRequest, provider.ErrBadRequest},
+		{"413", 413, "request entity too large", provider.ClassBadRequest, provider.ErrBadRequest},
+		{"500", 500, oa("server_error", "", "The server had an error"), provider.ClassServer, provider.ErrServer},
+		{"502 html", 502, "<html><body>Bad Gateway</body></html>", provider.ClassServer, provider.ErrServer},
+		{"503", 503, `{"error":"overloaded"}`, provider.ClassServer, provider.ErrServer},
+		{"stream frame rate limit", 0, oa("", "rate_limit_exceeded", "slow down"), provider.ClassRateLimited, provider.ErrRateLimited},
+		{"stream frame numeric code", 200, `{"error":{"message":"Too many requests","code":429}}`, provider.ClassRateLimited, provider.ErrRateLimited},
+		{"stream frame server", 200, oa("server_error", "", "boom"), provider.ClassServer, provider.ErrServer},
+		{"stream frame context", 0, oa("invalid_request_error", "context_length_exceeded", "long"), provider.ClassContextWindow, provider.ErrContextWindow},
+		{"responses error event", 0, `{"type":"error","code":"insufficient_quota","message":"quota","param":null}`, provider.ClassQuotaExhausted, provider.ErrQuotaExhausted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := ParseError(tt.status, nil, []byte(tt.body))
+			e := ParseError(tt.status, nil, []byte(tt.body), time.Now())
 			if e.Class != tt.want {
 				t.Fatalf("class %v, want %v (%v)", e.Class, tt.want, e)
 			}
@@ -63,7 +65,7 @@ func TestParseErrorClass(t *testing.T) {
 			if !errors.Is(err, tt.target) {
 				t.Errorf("errors.Is(%v) = false", tt.target)
 			}
-			var pe *Error
+			var pe *provider.Error
 			if !errors.As(err, &pe) || pe != e {
 				t.Error("errors.As did not find the *Error")
 			}
@@ -84,9 +86,9 @@ func TestParseErrorFields(t *testing.T) {
 	h.Set("Retry-After", "20")
 	h.Set("X-Should-Retry", "false")
 	body := `{"error":{"message":"Rate limit reached","type":"tokens","param":"messages","code":"rate_limit_exceeded","extra":1}}`
-	e := ParseError(429, h, []byte(body))
-	want := Error{
-		Class: ClassRateLimited, StatusCode: 429, Type: "tokens", Code: "rate_limit_exceeded",
+	e := ParseError(429, h, []byte(body), time.Now())
+	want := provider.Error{
+		Class: provider.ClassRateLimited, StatusCode: 429, Type: "tokens", Code: "rate_limit_exceeded",
 		Message: "Rate limit reached", Param: "messages", RequestID: "req_123",
 		RetryAfter: 1500 * time.Millisecond, ShouldRetry: -1,
 	}
@@ -95,7 +97,7 @@ func TestParseErrorFields(t *testing.T) {
 		e.ShouldRetry != want.ShouldRetry || string(e.Body) != body {
 		t.Fatalf("got %+v", e)
 	}
-	if e.Retryable() {
+	if e.RetryScope() != provider.RetryNever {
 		t.Error("x-should-retry: false must make the error permanent")
 	}
 	if !strings.Contains(e.Error(), "rate_limit_exceeded") || !strings.Contains(e.Error(), "429") {
@@ -120,7 +122,7 @@ func TestParseErrorRetryAfter(t *testing.T) {
 		for k, v := range tt.h {
 			h.Set(k, v)
 		}
-		if got := ParseErrorAt(429, h, nil, now).RetryAfter; got != tt.want {
+		if got := ParseError(429, h, nil, now).RetryAfter; got != tt.want {
 			t.Errorf("%v: RetryAfter %v, want %v", tt.h, got, tt.want)
 		}
 	}
@@ -145,7 +147,7 @@ func TestParseErrorShapes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := ParseError(400, nil, []byte(tt.body))
+			e := ParseError(400, nil, []byte(tt.body), time.Now())
 			if e.Message != tt.msg || e.Code != tt.code || e.Type != tt.typ {
 				t.Errorf("message %q code %q type %q, want %q %q %q", e.Message, e.Code, e.Type, tt.msg, tt.code, tt.typ)
 			}
@@ -161,7 +163,7 @@ func TestParseErrorShapes(t *testing.T) {
 
 func TestParseErrorLongBody(t *testing.T) {
 	body := []byte(strings.Repeat("é", 10000)) // not JSON, 20000 bytes
-	e := ParseError(500, nil, body)
+	e := ParseError(500, nil, body, time.Now())
 	if len(e.Body) != MaxErrorBody {
 		t.Errorf("Body kept %d bytes, want %d", len(e.Body), MaxErrorBody)
 	}
@@ -183,15 +185,15 @@ func (timeoutErr) Temporary() bool { return true }
 func TestTransportError(t *testing.T) {
 	tests := []struct {
 		err  error
-		want Class
+		want provider.Class
 	}{
-		{context.Canceled, ClassCanceled},
-		{fmt.Errorf("post: %w", context.Canceled), ClassCanceled},
-		{context.DeadlineExceeded, ClassTimeout},
-		{&net.OpError{Op: "read", Err: timeoutErr{}}, ClassTimeout},
-		{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, ClassConnection},
-		{io.ErrUnexpectedEOF, ClassConnection},
-		{syscall.ECONNRESET, ClassConnection},
+		{context.Canceled, provider.ClassCanceled},
+		{fmt.Errorf("post: %w", context.Canceled), provider.ClassCanceled},
+		{context.DeadlineExceeded, provider.ClassTimeout},
+		{&net.OpError{Op: "read", Err: timeoutErr{}}, provider.ClassTimeout},
+		{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, provider.ClassConnection},
+		{io.ErrUnexpectedEOF, provider.ClassConnection},
+		{syscall.ECONNRESET, provider.ClassConnection},
 	}
 	for _, tt := range tests {
 		e := TransportError(tt.err)
@@ -202,7 +204,7 @@ func TestTransportError(t *testing.T) {
 	if TransportError(nil) != nil {
 		t.Error("TransportError(nil) != nil")
 	}
-	pe := &Error{Class: ClassServer}
+	pe := &provider.Error{Class: provider.ClassServer}
 	if TransportError(fmt.Errorf("x: %w", pe)) != pe {
 		t.Error("an *Error is not returned unchanged")
 	}
@@ -215,7 +217,7 @@ func FuzzParseError(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, body []byte, retryAfter string) {
 		h := http.Header{}
 		h.Set("Retry-After", retryAfter)
-		e := ParseError(status, h, body)
+		e := ParseError(status, h, body, time.Now())
 		if e == nil || len(e.Body) > MaxErrorBody || e.RetryAfter < 0 {
 			t.Fatalf("bad error %+v", e)
 		}

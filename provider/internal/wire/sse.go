@@ -1,4 +1,4 @@
-package provider
+package wire
 
 import (
 	"bufio"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/switchyard-go/switchyard/provider"
 )
 
 // DefaultMaxEventBytes is the default limit on the size of one server-sent
@@ -43,7 +45,7 @@ type SSEReader struct {
 	data    []byte // data buffer of the event being read
 	name    []byte // event type buffer
 	hasData bool   // a data field was seen for the pending event
-	ev      Event
+	ev      provider.Event
 	err     error
 	started bool // the BOM check was done
 	eof     bool
@@ -228,7 +230,7 @@ func (r *SSEReader) dispatch() {
 
 // Event returns the current event. Its Data is valid until the next call
 // to Next.
-func (r *SSEReader) Event() Event { return r.ev }
+func (r *SSEReader) Event() provider.Event { return r.ev }
 
 // Err returns the error that ended the stream: nil after a clean end of
 // input, a read error from the underlying reader, or an error wrapping
