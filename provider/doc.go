@@ -7,8 +7,8 @@
 // Requests and responses carry the raw JSON bodies, so that every field the
 // library does not model reaches the upstream, and every field the upstream
 // sends reaches the caller, unchanged. For typed requests and answers, the
-// router's helpers (router.Router.Chat, ...) take and return the official
-// OpenAI Go SDK's types (github.com/openai/openai-go/v3).
+// helpers of package router/typed (typed.Chat, ...) take and return the
+// official OpenAI Go SDK's types (github.com/openai/openai-go/v3).
 //
 // The OpenAI implementation (OpenAI, Azure OpenAI and any OpenAI-compatible
 // server) lives in the openai sub-package; a fake upstream for tests lives in

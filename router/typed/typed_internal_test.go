@@ -1,8 +1,12 @@
-package router
+package typed
 
 import (
+	"context"
 	"encoding/json"
+	"log/slog"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/openai/openai-go/v3"
@@ -10,15 +14,105 @@ import (
 
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
+	"github.com/switchyard-go/switchyard/router"
 )
+
+// step is one scripted answer of a fakeClient: a body for Do, or a
+// stream's data payloads.
+type step struct {
+	body   string
+	events []string
+}
+
+// fakeClient is a provider.Client that answers every call with its
+// script, for answers no HTTP upstream can send (the OpenAI client
+// refuses a body that is not a JSON object).
+type fakeClient struct {
+	mu     sync.Mutex
+	script step
+}
+
+func (f *fakeClient) setScript(st step) {
+	f.mu.Lock()
+	f.script = st
+	f.mu.Unlock()
+}
+
+func (f *fakeClient) step() step {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.script
+}
+
+func (f *fakeClient) Do(ctx context.Context, req *provider.Request) (*provider.Response, error) {
+	return &provider.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: []byte(f.step().body)}, nil
+}
+
+func (f *fakeClient) Stream(ctx context.Context, req *provider.Request) (provider.Stream, error) {
+	return &fakeStream{ctx: ctx, header: http.Header{}, events: f.step().events}, nil
+}
+
+// fakeStream is a scripted provider.Stream that honours its context.
+type fakeStream struct {
+	ctx    context.Context
+	header http.Header
+	events []string
+	i      int
+	cur    provider.Event
+	err    error
+	done   bool
+}
+
+func (s *fakeStream) Header() http.Header   { return s.header }
+func (s *fakeStream) Event() provider.Event { return s.cur }
+func (s *fakeStream) Usage() provider.Usage { return provider.Usage{} }
+func (s *fakeStream) Err() error            { return s.err }
+func (s *fakeStream) Close() error          { s.done = true; return nil }
+func (s *fakeStream) Next() bool {
+	if s.done {
+		return false
+	}
+	if err := s.ctx.Err(); err != nil {
+		s.done, s.err = true, &provider.Error{Class: provider.ClassOf(err), Err: err}
+		return false
+	}
+	if s.i == len(s.events) {
+		s.done = true
+		return false
+	}
+	s.cur = provider.Event{Data: []byte(s.events[s.i])}
+	s.i++
+	return true
+}
+
+// harness is a router with one deployment "a" in group "g", served by a
+// fakeClient.
+type harness struct {
+	r *router.Router
+	c *fakeClient
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	h := &harness{c: new(fakeClient)}
+	r, err := router.New(router.Config{Deployments: []deployment.Config{{ID: "a", ModelName: "g", Model: "openai/g"}}},
+		router.WithClientFactory(func(deployment.Config) (provider.Client, error) { return h.c, nil }),
+		router.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	h.r = r
+	return h
+}
 
 // An answer that does not decode as the SDK's type is an error naming the
 // deployment, with the Result. (Over HTTP the client already refuses a
 // body that is not a JSON object, and the SDK's decoder is lenient.)
 func TestTypedDecodeError(t *testing.T) {
-	h := newHarness(t, Config{Deployments: []deployment.Config{dep("g", "a")}})
-	h.client("a").setScript(step{body: `[1, 2]`})
-	resp, res, err := h.r.Chat(t.Context(), openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+	h := newHarness(t)
+	h.c.setScript(step{body: `[1, 2]`})
+	resp, res, err := Chat(t.Context(), h.r, openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
 	if err == nil || resp != nil || res == nil || res.Deployment != "a" || !strings.Contains(err.Error(), "router: chat: decode answer from a: ") {
 		t.Fatalf("resp %v, result %v, err %v", resp, res, err)
 	}
@@ -28,14 +122,14 @@ func TestTypedDecodeError(t *testing.T) {
 // reported by Chunk and Err; the stream goes on, and Completion holds the
 // rest.
 func TestTypedChatStreamBadChunks(t *testing.T) {
-	h := newHarness(t, Config{Deployments: []deployment.Config{dep("g", "a")}})
-	h.client("a").setScript(step{events: []string{
+	h := newHarness(t)
+	h.c.setScript(step{events: []string{
 		`{"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"}}]}`,
 		`[1]`,
 		`{"id":"c","choices":[{"index":200,"delta":{"content":"far"}}]}`,
 		`{"id":"c","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}`,
 	}})
-	s, err := h.r.ChatStream(t.Context(), openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+	s, err := ChatStream(t.Context(), h.r, openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +156,8 @@ func TestTypedChatStreamBadChunks(t *testing.T) {
 	}
 
 	// Only the accumulator's refusal.
-	h.client("a").setScript(step{events: []string{`{"id":"c","choices":[{"index":200,"delta":{"content":"far"}}]}`}})
-	s2, err := h.r.ChatStream(t.Context(), openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+	h.c.setScript(step{events: []string{`{"id":"c","choices":[{"index":200,"delta":{"content":"far"}}]}`}})
+	s2, err := ChatStream(t.Context(), h.r, openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,24 +210,4 @@ func FuzzJSONRequest(f *testing.F) {
 			t.Fatalf("request %+v from %s", pr, raw)
 		}
 	})
-}
-
-// bodyUsage (respcache.go) reads a cached answer's usage, with the cached
-// and reasoning token details, as provider.UsageBody did.
-func TestBodyUsage(t *testing.T) {
-	for _, tt := range []struct {
-		body string
-		want provider.Usage
-	}{
-		{`{"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"prompt_tokens_details":{"cached_tokens":1},"completion_tokens_details":{"reasoning_tokens":1}}}`, provider.Usage{PromptTokens: 1, CompletionTokens: 2, TotalTokens: 3, CachedTokens: 1, ReasoningTokens: 1}},
-		{`{"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7,"prompt_tokens_details":null}}`, provider.Usage{PromptTokens: 5, CompletionTokens: 2, TotalTokens: 7}},
-		{`{"usage":null}`, provider.Usage{}},
-		{`{}`, provider.Usage{}},
-		{`{"usage":{"total_tokens":"7"}}`, provider.Usage{}},
-		{`not json`, provider.Usage{}},
-	} {
-		if got := bodyUsage([]byte(tt.body)); got != tt.want {
-			t.Errorf("%s: %+v, want %+v", tt.body, got, tt.want)
-		}
-	}
 }
