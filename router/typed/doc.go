@@ -3,7 +3,7 @@
 // (github.com/openai/openai-go/v3): [Chat], [ChatStream], [Completions],
 // [Embeddings], [Responses] and [Transcription] take the SDK's params,
 // route them as [router.Router.Do] and [router.Router.Stream] do, and
-// return the SDK's answer with the router's [router.Result].
+// return the SDK's answer with the [*router.Result] of the call.
 //
 // It is its own package because importing it is what brings in the SDK: a
 // program that imports only router (with raw JSON bodies through Do and
