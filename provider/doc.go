@@ -9,8 +9,8 @@
 // library does not model reaches the upstream, and every field the upstream
 // sends reaches the caller, unchanged. Typed requests and responses are the
 // official SDK's types (github.com/openai/openai-go/v3), used through the
-// typed calls of package router/typed; this package does not decode
-// bodies.
+// typed calls of package router/typed (typed.Chat, ...); this package does
+// not decode bodies.
 //
 // # Errors
 //

@@ -12,6 +12,10 @@
 //
 //	res, err := r.Do(ctx, &provider.Request{Endpoint: provider.EndpointChat, Model: "gpt-4o", Body: body})
 //
+// Do and Stream carry raw JSON bodies; package router/typed makes the same
+// calls with the official OpenAI Go SDK's types (typed.Chat,
+// typed.ChatStream, ...).
+//
 // # Picking a deployment
 //
 // For each attempt the router keeps the group's deployments that serve the

@@ -241,17 +241,10 @@ type RequestError struct {
 	Msg string
 	// Err is the underlying cause, such as a JSON syntax error.
 	Err error
-
-	pe *provider.Error
 }
 
 func requestErr(field, msg string, cause error) *RequestError {
-	e := &RequestError{Field: field, Msg: msg, Err: cause}
-	e.pe = &provider.Error{
-		Class: provider.ClassBadRequest, StatusCode: http.StatusBadRequest, Type: "invalid_request_error",
-		Param: field, Message: msg, Err: cause,
-	}
-	return e
+	return &RequestError{Field: field, Msg: msg, Err: cause}
 }
 
 // Error returns "router: request: <field>: <msg>".
@@ -268,10 +261,10 @@ func (e *RequestError) Error() string {
 // code handling provider errors (an HTTP handler's status mapping,
 // provider.ClassOf) treats a RequestError as the 400 it is.
 func (e *RequestError) Unwrap() error {
-	if e.pe == nil {
-		return e.Err
+	return &provider.Error{
+		Class: provider.ClassBadRequest, StatusCode: http.StatusBadRequest, Type: "invalid_request_error",
+		Param: e.Field, Message: e.Msg, Err: e.Err,
 	}
-	return e.pe
 }
 
 // UnknownModelError says that a call named a model that is neither a model

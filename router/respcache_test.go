@@ -107,14 +107,33 @@ func TestResponseCacheHit(t *testing.T) {
 	if !ri.CacheHit || ri.Attempts != 0 || ri.Deployment != "" || ri.ModelGroup != "g" || ri.Model != "alias" || ri.Usage.TotalTokens != 7 || ri.Cost != 0 {
 		t.Errorf("OnRequest for the hit: %+v", ri)
 	}
-	// The typed helper sees the same answer.
-	cr, tres, err := h.r.Chat(ctx, openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}})
+	// The same question encoded by the OpenAI SDK (as router/typed sends
+	// it) hits too, and the answer decodes as the SDK's type.
+	tres, err := h.r.Do(ctx, sdkChat(t, openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}, false))
 	if err != nil {
+		t.Fatal(err)
+	}
+	var cr openai.ChatCompletion
+	if err := cr.UnmarshalJSON(tres.Body); err != nil {
 		t.Fatal(err)
 	}
 	if !tres.CacheHit || cr.Choices[0].Message.Content != "Hello there" {
 		t.Errorf("typed hit: %v %+v", tres.CacheHit, cr)
 	}
+}
+
+// sdkChat is the request router/typed makes of params: their MarshalJSON,
+// with "stream": true when streaming.
+func sdkChat(t *testing.T, params openai.ChatCompletionNewParams, stream bool) *provider.Request {
+	t.Helper()
+	if stream {
+		params.SetExtraFields(map[string]any{"stream": true})
+	}
+	b, err := params.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &provider.Request{Endpoint: provider.EndpointChat, Model: params.Model, Body: b, Stream: stream}
 }
 
 func TestResponseCacheControl(t *testing.T) {
@@ -252,8 +271,8 @@ func TestResponseCacheStreamReplay(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := h.client("a").Calls()
-	cs, err := h.r.ChatStream(ctx, openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")},
-		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}})
+	cs, err := h.r.Stream(ctx, sdkChat(t, openai.ChatCompletionNewParams{Model: "g", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")},
+		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}}, true))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,8 +282,8 @@ func TestResponseCacheStreamReplay(t *testing.T) {
 		usage  int
 	)
 	for cs.Next() {
-		c, err := cs.Chunk()
-		if err != nil {
+		var c openai.ChatCompletionChunk
+		if err := c.UnmarshalJSON(cs.Event().Data); err != nil {
 			t.Fatal(err)
 		}
 		chunks++
@@ -378,5 +397,25 @@ func TestResponseCacheRedisShared(t *testing.T) {
 	var got map[string]any
 	if err := json.Unmarshal(res.Body, &got); err != nil || got["id"] != "c1" {
 		t.Errorf("body %s", res.Body)
+	}
+}
+
+// bodyUsage (respcache.go) reads a cached answer's usage, with the cached
+// and reasoning token details, as provider.UsageBody did.
+func TestBodyUsage(t *testing.T) {
+	for _, tt := range []struct {
+		body string
+		want provider.Usage
+	}{
+		{`{"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"prompt_tokens_details":{"cached_tokens":1},"completion_tokens_details":{"reasoning_tokens":1}}}`, provider.Usage{PromptTokens: 1, CompletionTokens: 2, TotalTokens: 3, CachedTokens: 1, ReasoningTokens: 1}},
+		{`{"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7,"prompt_tokens_details":null}}`, provider.Usage{PromptTokens: 5, CompletionTokens: 2, TotalTokens: 7}},
+		{`{"usage":null}`, provider.Usage{}},
+		{`{}`, provider.Usage{}},
+		{`{"usage":{"total_tokens":"7"}}`, provider.Usage{}},
+		{`not json`, provider.Usage{}},
+	} {
+		if got := bodyUsage([]byte(tt.body)); got != tt.want {
+			t.Errorf("%s: %+v, want %+v", tt.body, got, tt.want)
+		}
 	}
 }

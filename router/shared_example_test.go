@@ -13,6 +13,7 @@ import (
 	"github.com/switchyard-go/switchyard/provider"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
+	"github.com/switchyard-go/switchyard/router/typed"
 )
 
 // Two replicas share one API key limited to 2 requests per minute. In
@@ -69,14 +70,14 @@ func ExampleWithResponseCache() {
 	ctx := context.Background()
 	ask := openai.ChatCompletionNewParams{Model: "gpt-4o-mini", Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hi")}}
 	for range 2 {
-		resp, res, err := r.Chat(ctx, ask)
+		resp, res, err := typed.Chat(ctx, r, ask)
 		if err != nil {
 			fmt.Println(err)
 			return
 		}
 		fmt.Printf("%q cache hit: %v (%s)\n", resp.Choices[0].Message.Content, res.CacheHit, res.Header.Get(router.HeaderCacheHit))
 	}
-	s, err := r.ChatStream(ctx, ask)
+	s, err := typed.ChatStream(ctx, r, ask)
 	if err != nil {
 		fmt.Println(err)
 		return

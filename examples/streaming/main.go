@@ -5,9 +5,10 @@
 // two of its API keys behind the model name "gpt-4o-mini". The preferred
 // key answers 500, so the router retries on the other one before the
 // first token reaches the caller. The request is built with the official
-// OpenAI Go SDK's types (github.com/openai/openai-go/v3); Router.ChatStream
-// returns a stream whose Text is each chunk's new text and whose
-// Completion is the answer accumulated from every chunk, with the usage.
+// OpenAI Go SDK's types (github.com/openai/openai-go/v3); typed.ChatStream
+// (package router/typed) returns a stream whose Text is each chunk's new
+// text and whose Completion is the answer accumulated from every chunk,
+// with the usage.
 //
 //	go run ./examples/streaming
 package main
@@ -25,6 +26,7 @@ import (
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
+	"github.com/switchyard-go/switchyard/router/typed"
 )
 
 const story = "Once upon a time a router met two API keys. One was broken, so it asked the other, " +
@@ -54,7 +56,7 @@ func main() {
 	}
 	defer r.Close()
 
-	s, err := r.ChatStream(ctx, openai.ChatCompletionNewParams{
+	s, err := typed.ChatStream(ctx, r, openai.ChatCompletionNewParams{
 		Model:    "gpt-4o-mini",
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("Tell me a short story.")},
 		// Ask for a last chunk with the usage.

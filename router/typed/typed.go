@@ -1,4 +1,4 @@
-package router
+package typed
 
 import (
 	"bytes"
@@ -13,15 +13,16 @@ import (
 	"github.com/openai/openai-go/v3/responses"
 
 	"github.com/switchyard-go/switchyard/provider"
+	"github.com/switchyard-go/switchyard/router"
 )
 
-// Chat sends a chat completion and decodes the answer. It is the typed
-// form of Do, as are Completions, Embeddings, Responses and Transcription:
-// each takes the official OpenAI Go SDK's params
-// (github.com/openai/openai-go/v3), by value as the SDK's own client does,
-// routes them like Do, and returns the SDK's response type with the
-// *Result (which group and deployment served the call, its attempts, the
-// raw body and headers).
+// Chat sends a chat completion through r and decodes the answer. It is the
+// typed form of [router.Router.Do], as are Completions, Embeddings,
+// Responses and Transcription: each takes the official OpenAI Go SDK's
+// params (github.com/openai/openai-go/v3), by value as the SDK's own client
+// does, routes them like Do, and returns the SDK's response type with the
+// [*router.Result] (which group and deployment served the call, its
+// attempts, the raw body and headers).
 //
 // Nothing is lost either way. The params are encoded with their
 // MarshalJSON, so fields set with SetExtraFields (or a whole body set with
@@ -36,13 +37,13 @@ import (
 // wraps a *provider.Error of class ClassBadRequest whose Param is the
 // field, so errors.As and errors.Is(err, provider.ErrBadRequest) find it.
 //
-// To route a typed call by tags, pass WithTags. The SDK's Metadata is a
+// To route a typed call by tags, pass [router.WithTags]. The SDK's Metadata is a
 // map of strings sent upstream as given; unlike a raw body through the
 // handler, its "metadata.tags" is not read for routing.
 //
 // The params must not ask to stream (a "stream" extra field); use
-// ChatStream to stream.
-func (r *Router) Chat(ctx context.Context, params openai.ChatCompletionNewParams, opts ...CallOption) (*openai.ChatCompletion, *Result, error) {
+// [ChatStream] to stream.
+func Chat(ctx context.Context, r *router.Router, params openai.ChatCompletionNewParams, opts ...router.CallOption) (*openai.ChatCompletion, *router.Result, error) {
 	pr, err := jsonRequest("chat", provider.EndpointChat, params, params.Model, streamRefused)
 	if err != nil {
 		return nil, nil, err
@@ -51,8 +52,8 @@ func (r *Router) Chat(ctx context.Context, params openai.ChatCompletionNewParams
 }
 
 // Completions sends a legacy text completion, as Chat does. The params
-// must not ask to stream; stream one with Stream.
-func (r *Router) Completions(ctx context.Context, params openai.CompletionNewParams, opts ...CallOption) (*openai.Completion, *Result, error) {
+// must not ask to stream; stream one with [router.Router.Stream].
+func Completions(ctx context.Context, r *router.Router, params openai.CompletionNewParams, opts ...router.CallOption) (*openai.Completion, *router.Result, error) {
 	pr, err := jsonRequest("completions", provider.EndpointCompletions, params, string(params.Model), streamRefused)
 	if err != nil {
 		return nil, nil, err
@@ -62,7 +63,7 @@ func (r *Router) Completions(ctx context.Context, params openai.CompletionNewPar
 
 // Embeddings sends an embeddings request, as Chat does. Base64-encoded
 // vectors (EncodingFormat "base64") are decoded into Embedding too.
-func (r *Router) Embeddings(ctx context.Context, params openai.EmbeddingNewParams, opts ...CallOption) (*openai.CreateEmbeddingResponse, *Result, error) {
+func Embeddings(ctx context.Context, r *router.Router, params openai.EmbeddingNewParams, opts ...router.CallOption) (*openai.CreateEmbeddingResponse, *router.Result, error) {
 	pr, err := jsonRequest("embeddings", provider.EndpointEmbeddings, params, params.Model, streamIgnored)
 	if err != nil {
 		return nil, nil, err
@@ -72,13 +73,13 @@ func (r *Router) Embeddings(ctx context.Context, params openai.EmbeddingNewParam
 
 // Responses sends a Responses API request, as Chat does. The params must
 // not ask to stream. To stream its named events, encode the params
-// yourself and use Stream:
+// yourself and use [router.Router.Stream]:
 //
 //	params.SetExtraFields(map[string]any{"stream": true})
 //	body, err := json.Marshal(params)
 //	...
 //	s, err := r.Stream(ctx, &provider.Request{Endpoint: provider.EndpointResponses, Model: params.Model, Body: body, Stream: true})
-func (r *Router) Responses(ctx context.Context, params responses.ResponseNewParams, opts ...CallOption) (*responses.Response, *Result, error) {
+func Responses(ctx context.Context, r *router.Router, params responses.ResponseNewParams, opts ...router.CallOption) (*responses.Response, *router.Result, error) {
 	pr, err := jsonRequest("responses", provider.EndpointResponses, params, params.Model, streamRefused)
 	if err != nil {
 		return nil, nil, err
@@ -98,7 +99,7 @@ func (r *Router) Responses(ctx context.Context, params responses.ResponseNewPara
 // "verbose_json" it is decoded, and the verbose fields (language,
 // duration, segments, words) are in RawJSON and JSON.ExtraFields: decode
 // RawJSON into an openai.TranscriptionVerbose to read them typed.
-func (r *Router) Transcription(ctx context.Context, params openai.AudioTranscriptionNewParams, opts ...CallOption) (*openai.Transcription, *Result, error) {
+func Transcription(ctx context.Context, r *router.Router, params openai.AudioTranscriptionNewParams, opts ...router.CallOption) (*openai.Transcription, *router.Result, error) {
 	pr, err := transcriptionRequest(params)
 	if err != nil {
 		return nil, nil, err
@@ -122,7 +123,7 @@ func (r *Router) Transcription(ctx context.Context, params openai.AudioTranscrip
 func doTyped[T any, PT interface {
 	*T
 	json.Unmarshaler
-}](ctx context.Context, r *Router, op string, pr *provider.Request, opts []CallOption) (*T, *Result, error) {
+}](ctx context.Context, r *router.Router, op string, pr *provider.Request, opts []router.CallOption) (*T, *router.Result, error) {
 	res, err := r.Do(ctx, pr, opts...)
 	if err != nil {
 		return nil, nil, err
@@ -135,21 +136,22 @@ func doTyped[T any, PT interface {
 }
 
 // decodeError is the error of an answer that does not decode.
-func decodeError(op string, res *Result, err error) error {
+func decodeError(op string, res *router.Result, err error) error {
 	from := res.Deployment
 	if res.CacheHit {
 		from = "the response cache"
 	}
-	return fmt.Errorf("router: %s: decode answer from %s: %w", op, from, err)
+	return fmt.Errorf("typed: %s: decode answer from %s: %w", op, from, err)
 }
 
 // paramsError is the error of params that cannot make a request: the
 // caller's mistake, found before any deployment is tried. param names the
 // field, empty when the params as a whole are wrong.
 func paramsError(op, param, msg string, err error) error {
-	return fmt.Errorf("router: %s: %w", op, &provider.Error{
-		Class: provider.ClassBadRequest, Type: "invalid_request_error", Param: param, Message: msg, Err: err,
-	})
+	if param == "" {
+		param = "params"
+	}
+	return fmt.Errorf("typed: %s: %w", op, &router.RequestError{Field: param, Msg: msg, Err: err})
 }
 
 // streamRule says what a helper does with the params' "stream" field.

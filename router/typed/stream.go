@@ -1,4 +1,4 @@
-package router
+package typed
 
 import (
 	"context"
@@ -7,15 +7,16 @@ import (
 	"github.com/openai/openai-go/v3"
 
 	"github.com/switchyard-go/switchyard/provider"
+	"github.com/switchyard-go/switchyard/router"
 )
 
-// ChatStream opens a streaming chat completion: it sends the params with
-// "stream": true (keeping any StreamOptions set, such as IncludeUsage for
-// a last chunk with the usage). Params that set "stream" to anything but
-// true are refused, as Chat refuses bad params. Read the stream with Next
-// and Text (or Chunk), and Close it when done:
+// ChatStream opens a streaming chat completion through r: it sends the
+// params with "stream": true (keeping any StreamOptions set, such as
+// IncludeUsage for a last chunk with the usage). Params that set "stream"
+// to anything but true are refused, as [Chat] refuses bad params. Read the
+// stream with Next and Text (or Chunk), and Close it when done:
 //
-//	s, err := r.ChatStream(ctx, params)
+//	s, err := typed.ChatStream(ctx, r, params)
 //	if err != nil { ... }
 //	defer s.Close()
 //	for s.Next() {
@@ -23,7 +24,7 @@ import (
 //	}
 //	if err := s.Err(); err != nil { ... }
 //	answer := s.Completion()
-func (r *Router) ChatStream(ctx context.Context, params openai.ChatCompletionNewParams, opts ...CallOption) (*ChatStream, error) {
+func ChatStream(ctx context.Context, r *router.Router, params openai.ChatCompletionNewParams, opts ...router.CallOption) (*ChatStreamResult, error) {
 	pr, err := jsonRequest("chat stream", provider.EndpointChat, params, params.Model, streamForced)
 	if err != nil {
 		return nil, err
@@ -32,14 +33,14 @@ func (r *Router) ChatStream(ctx context.Context, params openai.ChatCompletionNew
 	if err != nil {
 		return nil, err
 	}
-	return &ChatStream{StreamResult: s}, nil
+	return &ChatStreamResult{StreamResult: s}, nil
 }
 
-// ChatStream is a streaming chat completion: a StreamResult whose events
-// are decoded, once each, as chat completion chunks and accumulated into
-// the whole answer. It is not safe for concurrent use.
-type ChatStream struct {
-	*StreamResult
+// ChatStreamResult is a streaming chat completion: a [router.StreamResult]
+// whose events are decoded, once each, as chat completion chunks and
+// accumulated into the whole answer. It is not safe for concurrent use.
+type ChatStreamResult struct {
+	*router.StreamResult
 
 	chunk    openai.ChatCompletionChunk
 	chunkErr error // the current event's decode error
@@ -49,26 +50,26 @@ type ChatStream struct {
 
 // Next advances to the next chunk, reporting whether there is one. It
 // decodes the chunk and adds it to Completion.
-func (s *ChatStream) Next() bool {
+func (s *ChatStreamResult) Next() bool {
 	if !s.StreamResult.Next() {
 		return false
 	}
 	s.chunk = openai.ChatCompletionChunk{}
 	if err := s.chunk.UnmarshalJSON(s.Event().Data); err != nil {
-		s.chunkErr = fmt.Errorf("router: chat stream: decode chunk from %s: %w", s.source(), err)
+		s.chunkErr = fmt.Errorf("typed: chat stream: decode chunk from %s: %w", s.source(), err)
 		s.keep(s.chunkErr)
 		return true
 	}
 	s.chunkErr = nil
 	if !s.acc.AddChunk(s.chunk) {
-		s.keep(fmt.Errorf("router: chat stream: chunk %s from %s does not fit the answer so far (choice or tool call index out of range); Completion leaves it out", s.chunk.ID, s.source()))
+		s.keep(fmt.Errorf("typed: chat stream: chunk %s from %s does not fit the answer so far (choice or tool call index out of range); Completion leaves it out", s.chunk.ID, s.source()))
 	}
 	return true
 }
 
 // Chunk returns the current chunk, or the error if it did not decode. The
 // chunk is valid until the next call to Next.
-func (s *ChatStream) Chunk() (*openai.ChatCompletionChunk, error) {
+func (s *ChatStreamResult) Chunk() (*openai.ChatCompletionChunk, error) {
 	if s.chunkErr != nil {
 		return nil, s.chunkErr
 	}
@@ -78,7 +79,7 @@ func (s *ChatStream) Chunk() (*openai.ChatCompletionChunk, error) {
 // Text returns the current chunk's text: its first choice's content
 // delta, "" when it has none (the role chunk, a tool-call or finish chunk,
 // the usage chunk, or a chunk that did not decode).
-func (s *ChatStream) Text() string {
+func (s *ChatStreamResult) Text() string {
 	if s.chunkErr != nil || len(s.chunk.Choices) == 0 {
 		return ""
 	}
@@ -91,28 +92,29 @@ func (s *ChatStream) Text() string {
 // whole answer once Next has returned false with Err nil; after an early
 // Close it holds what was read. RawJSON is empty (no single body carried
 // it). The value is updated in place by Next; copy it to keep it apart.
-func (s *ChatStream) Completion() *openai.ChatCompletion {
+func (s *ChatStreamResult) Completion() *openai.ChatCompletion {
 	return &s.acc.ChatCompletion
 }
 
-// Err returns the error that ended the stream (see StreamResult.Err), or
+// Err returns the error that ended the stream (see
+// [router.StreamResult.Err]), or
 // else the first chunk that did not decode or could not be accumulated:
 // the stream went on past it, but Completion is missing it.
-func (s *ChatStream) Err() error {
+func (s *ChatStreamResult) Err() error {
 	if err := s.StreamResult.Err(); err != nil {
 		return err
 	}
 	return s.err
 }
 
-func (s *ChatStream) keep(err error) {
+func (s *ChatStreamResult) keep(err error) {
 	if s.err == nil {
 		s.err = err
 	}
 }
 
 // source names where the stream's events come from, for errors.
-func (s *ChatStream) source() string {
+func (s *ChatStreamResult) source() string {
 	if s.CacheHit {
 		return "the response cache"
 	}

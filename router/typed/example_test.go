@@ -1,4 +1,4 @@
-package router_test
+package typed_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
+	"github.com/switchyard-go/switchyard/router/typed"
 )
 
 // newExampleRouter puts two API keys of a fake OpenAI upstream behind the
@@ -27,13 +28,13 @@ func newExampleRouter(upstream *openaitest.Server) *router.Router {
 
 // Chat takes the OpenAI SDK's params and answers with the SDK's
 // ChatCompletion, plus the Result saying how the router served it.
-func ExampleRouter_Chat() {
+func ExampleChat() {
 	upstream := openaitest.NewServer() // a fake OpenAI, answering "echo: <prompt>"
 	defer upstream.Close()
 	r := newExampleRouter(upstream)
 	defer r.Close()
 
-	resp, res, err := r.Chat(context.Background(), openai.ChatCompletionNewParams{
+	resp, res, err := typed.Chat(context.Background(), r, openai.ChatCompletionNewParams{
 		Model:    "gpt-4o-mini",
 		Messages: []openai.ChatCompletionMessageParamUnion{openai.UserMessage("hello")},
 	})
@@ -50,13 +51,13 @@ func ExampleRouter_Chat() {
 // ChatStream streams a chat completion: Text is each chunk's new text,
 // and Completion the answer accumulated from the chunks, with the usage
 // when the params ask for it.
-func ExampleRouter_ChatStream() {
+func ExampleChatStream() {
 	upstream := openaitest.NewServer(openaitest.WithStreamTiming(0, 0, 3))
 	defer upstream.Close()
 	r := newExampleRouter(upstream)
 	defer r.Close()
 
-	s, err := r.ChatStream(context.Background(), openai.ChatCompletionNewParams{
+	s, err := typed.ChatStream(context.Background(), r, openai.ChatCompletionNewParams{
 		Model:         "gpt-4o-mini",
 		Messages:      []openai.ChatCompletionMessageParamUnion{openai.UserMessage("tell me a story")},
 		StreamOptions: openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)},

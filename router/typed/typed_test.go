@@ -1,10 +1,11 @@
-package router_test
+package typed_test
 
 import (
 	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"slices"
@@ -20,7 +21,14 @@ import (
 	"github.com/switchyard-go/switchyard/provider"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
+	"github.com/switchyard-go/switchyard/router/typed"
 )
+
+func quiet() router.Option { return router.WithLogger(slog.New(slog.DiscardHandler)) }
+
+func keyDep(srv *openaitest.Server, group, id, key string) deployment.Config {
+	return deployment.Config{ID: id, ModelName: group, Model: "openai/gpt-4o-mini", APIKey: key, BaseURL: srv.URL}
+}
 
 // typedFixture is a fake upstream behind a router with a chat group
 // "mini" of two deployments (tagged "team-a" and "default") and an
@@ -88,7 +96,7 @@ func TestTypedHelpersOverHTTP(t *testing.T) {
 	ctx := t.Context()
 
 	t.Run("chat", func(t *testing.T) {
-		resp, res, err := f.r.Chat(ctx, chatParams())
+		resp, res, err := typed.Chat(ctx, f.r, chatParams())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,7 +122,7 @@ func TestTypedHelpersOverHTTP(t *testing.T) {
 		p := chatParams()
 		p.Metadata = shared.Metadata{"tenant": "acme"}
 		for range 5 {
-			_, res, err := f.r.Chat(ctx, p, router.WithTags("team-a"))
+			_, res, err := typed.Chat(ctx, f.r, p, router.WithTags("team-a"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -128,7 +136,7 @@ func TestTypedHelpersOverHTTP(t *testing.T) {
 	t.Run("completions", func(t *testing.T) {
 		p := openai.CompletionNewParams{Model: "mini", Prompt: openai.CompletionNewParamsPromptUnion{OfString: openai.String("say hi")}, MaxTokens: openai.Int(16)}
 		p.SetExtraFields(extraTag)
-		resp, res, err := f.r.Completions(ctx, p)
+		resp, res, err := typed.Completions(ctx, f.r, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +149,7 @@ func TestTypedHelpersOverHTTP(t *testing.T) {
 		for _, format := range []openai.EmbeddingNewParamsEncodingFormat{"", openai.EmbeddingNewParamsEncodingFormatBase64} {
 			p := openai.EmbeddingNewParams{Model: "embed", Input: openai.EmbeddingNewParamsInputUnion{OfArrayOfStrings: []string{"a", "b"}}, EncodingFormat: format}
 			p.SetExtraFields(extraTag)
-			resp, res, err := f.r.Embeddings(ctx, p)
+			resp, res, err := typed.Embeddings(ctx, f.r, p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -160,7 +168,7 @@ func TestTypedHelpersOverHTTP(t *testing.T) {
 		p := responses.ResponseNewParams{Model: "mini", Input: responses.ResponseNewParamsInputUnion{OfString: openai.String("ping")},
 			Reasoning: shared.ReasoningParam{Effort: shared.ReasoningEffortLow}}
 		p.SetExtraFields(extraTag)
-		resp, res, err := f.r.Responses(ctx, p)
+		resp, res, err := typed.Responses(ctx, f.r, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,7 +215,7 @@ func TestTypedHelpersOverHTTP(t *testing.T) {
 			{openai.AudioResponseFormatSRT, func(s string) bool { return strings.HasPrefix(s, "1\n00:00:00,000 --> ") }, false},
 		} {
 			p := openai.AudioTranscriptionNewParams{Model: "mini", File: openai.File(strings.NewReader("RIFF...."), "a.wav", "audio/wav"), ResponseFormat: tt.format}
-			resp, res, err := f.r.Transcription(ctx, p)
+			resp, res, err := typed.Transcription(ctx, f.r, p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -257,7 +265,7 @@ func TestTypedTranscriptionForm(t *testing.T) {
 		TimestampGranularities: []string{"word", "segment"},
 	}
 	p.SetExtraFields(map[string]any{"x_trace": "abc"})
-	resp, res, err := f.r.Transcription(t.Context(), p, router.WithTags("team-a", "default"))
+	resp, res, err := typed.Transcription(t.Context(), f.r, p, router.WithTags("team-a", "default"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +297,7 @@ func TestTypedTranscriptionForm(t *testing.T) {
 func TestTypedChatStream(t *testing.T) {
 	f := newTypedFixture(t, openaitest.WithStreamTiming(0, 0, 4))
 	ctx := t.Context()
-	read := func(t *testing.T, s *router.ChatStream) (text string, chunks int) {
+	read := func(t *testing.T, s *typed.ChatStreamResult) (text string, chunks int) {
 		t.Helper()
 		var b strings.Builder
 		for s.Next() {
@@ -309,7 +317,7 @@ func TestTypedChatStream(t *testing.T) {
 	t.Run("text and accumulated answer with usage", func(t *testing.T) {
 		p := chatParams()
 		p.StreamOptions = openai.ChatCompletionStreamOptionsParam{IncludeUsage: openai.Bool(true)}
-		s, err := f.r.ChatStream(ctx, p)
+		s, err := typed.ChatStream(ctx, f.r, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -333,7 +341,7 @@ func TestTypedChatStream(t *testing.T) {
 		})
 	})
 	t.Run("no usage unless asked", func(t *testing.T) {
-		s, err := f.r.ChatStream(ctx, openai.ChatCompletionNewParams{Model: "mini", Messages: ping})
+		s, err := typed.ChatStream(ctx, f.r, openai.ChatCompletionNewParams{Model: "mini", Messages: ping})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +355,7 @@ func TestTypedChatStream(t *testing.T) {
 		wantFields(t, f.lastBody(t), map[string]string{"stream": "true", "stream_options": ""})
 	})
 	t.Run("early close keeps what was read", func(t *testing.T) {
-		s, err := f.r.ChatStream(ctx, openai.ChatCompletionNewParams{Model: "mini", Messages: ping})
+		s, err := typed.ChatStream(ctx, f.r, openai.ChatCompletionNewParams{Model: "mini", Messages: ping})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -372,7 +380,7 @@ func TestTypedChatStreamToolCalls(t *testing.T) {
 		openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{Name: "get_weather", Parameters: shared.FunctionParameters{"type": "object"}}),
 		openai.ChatCompletionFunctionTool(shared.FunctionDefinitionParam{Name: "get_time", Parameters: shared.FunctionParameters{"type": "object"}}),
 	}
-	s, err := f.r.ChatStream(t.Context(), openai.ChatCompletionNewParams{Model: "mini", Messages: ping, Tools: tools})
+	s, err := typed.ChatStream(t.Context(), f.r, openai.ChatCompletionNewParams{Model: "mini", Messages: ping, Tools: tools})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -429,46 +437,46 @@ func TestTypedBadParams(t *testing.T) {
 		name, param, msg string
 		call             func() error
 	}{
-		{"chat without model", "model", "router: chat: ", func() error {
-			_, _, err := f.r.Chat(ctx, openai.ChatCompletionNewParams{Messages: ping})
+		{"chat without model", "model", "typed: chat: ", func() error {
+			_, _, err := typed.Chat(ctx, f.r, openai.ChatCompletionNewParams{Messages: ping})
 			return err
 		}},
-		{"chat asking to stream", "stream", "use ChatStream", func() error { _, _, err := f.r.Chat(ctx, streaming); return err }},
-		{"model omitted by an extra field", "model", "params.Model is empty", func() error { _, _, err := f.r.Chat(ctx, omitted); return err }},
-		{"raw JSON without model", "model", "params.Model is empty", func() error { _, _, err := f.r.Chat(ctx, raw); return err }},
-		{"raw JSON not an object", "", "JSON object", func() error { _, _, err := f.r.Chat(ctx, rawArray); return err }},
-		{"stream set to false", "stream", `"stream" to false`, func() error { _, err := f.r.ChatStream(ctx, notStreaming); return err }},
-		{"stream without model", "model", "router: chat stream: ", func() error {
-			_, err := f.r.ChatStream(ctx, openai.ChatCompletionNewParams{Messages: ping})
+		{"chat asking to stream", "stream", "use ChatStream", func() error { _, _, err := typed.Chat(ctx, f.r, streaming); return err }},
+		{"model omitted by an extra field", "model", "params.Model is empty", func() error { _, _, err := typed.Chat(ctx, f.r, omitted); return err }},
+		{"raw JSON without model", "model", "params.Model is empty", func() error { _, _, err := typed.Chat(ctx, f.r, raw); return err }},
+		{"raw JSON not an object", "params", "JSON object", func() error { _, _, err := typed.Chat(ctx, f.r, rawArray); return err }},
+		{"stream set to false", "stream", `"stream" to false`, func() error { _, err := typed.ChatStream(ctx, f.r, notStreaming); return err }},
+		{"stream without model", "model", "typed: chat stream: ", func() error {
+			_, err := typed.ChatStream(ctx, f.r, openai.ChatCompletionNewParams{Messages: ping})
 			return err
 		}},
-		{"completions without model", "model", "router: completions: ", func() error {
-			_, _, err := f.r.Completions(ctx, openai.CompletionNewParams{})
+		{"completions without model", "model", "typed: completions: ", func() error {
+			_, _, err := typed.Completions(ctx, f.r, openai.CompletionNewParams{})
 			return err
 		}},
-		{"embeddings without model", "model", "router: embeddings: ", func() error {
-			_, _, err := f.r.Embeddings(ctx, openai.EmbeddingNewParams{})
+		{"embeddings without model", "model", "typed: embeddings: ", func() error {
+			_, _, err := typed.Embeddings(ctx, f.r, openai.EmbeddingNewParams{})
 			return err
 		}},
-		{"responses without model", "model", "router: responses: ", func() error {
-			_, _, err := f.r.Responses(ctx, responses.ResponseNewParams{})
+		{"responses without model", "model", "typed: responses: ", func() error {
+			_, _, err := typed.Responses(ctx, f.r, responses.ResponseNewParams{})
 			return err
 		}},
-		{"responses asking to stream", "stream", "use Stream", func() error { _, _, err := f.r.Responses(ctx, streamingResp); return err }},
-		{"transcription without model", "model", "router: transcription: ", func() error {
-			_, _, err := f.r.Transcription(ctx, openai.AudioTranscriptionNewParams{File: wav()})
+		{"responses asking to stream", "stream", "use Stream", func() error { _, _, err := typed.Responses(ctx, f.r, streamingResp); return err }},
+		{"transcription without model", "model", "typed: transcription: ", func() error {
+			_, _, err := typed.Transcription(ctx, f.r, openai.AudioTranscriptionNewParams{File: wav()})
 			return err
 		}},
 		{"transcription without file", "file", "params.File is nil", func() error {
-			_, _, err := f.r.Transcription(ctx, openai.AudioTranscriptionNewParams{Model: "mini"})
+			_, _, err := typed.Transcription(ctx, f.r, openai.AudioTranscriptionNewParams{Model: "mini"})
 			return err
 		}},
 		{"transcription of an empty file", "file", "params.File is empty", func() error {
-			_, _, err := f.r.Transcription(ctx, openai.AudioTranscriptionNewParams{Model: "mini", File: openai.File(strings.NewReader(""), "a.wav", "audio/wav")})
+			_, _, err := typed.Transcription(ctx, f.r, openai.AudioTranscriptionNewParams{Model: "mini", File: openai.File(strings.NewReader(""), "a.wav", "audio/wav")})
 			return err
 		}},
 		{"transcription file without a name", "file", "no file name", func() error {
-			_, _, err := f.r.Transcription(ctx, openai.AudioTranscriptionNewParams{Model: "mini", File: strings.NewReader("RIFF")})
+			_, _, err := typed.Transcription(ctx, f.r, openai.AudioTranscriptionNewParams{Model: "mini", File: strings.NewReader("RIFF")})
 			return err
 		}},
 	} {
@@ -478,6 +486,10 @@ func TestTypedBadParams(t *testing.T) {
 			var pe *provider.Error
 			if !errors.As(err, &pe) || pe.Param != tt.param || !errors.Is(err, provider.ErrBadRequest) || !strings.Contains(err.Error(), tt.msg) {
 				t.Errorf("err = %v (param %q), want a bad request naming %q and saying %q", err, paramOf(pe), tt.param, tt.msg)
+			}
+			var re *router.RequestError
+			if !errors.As(err, &re) || re.Field != tt.param {
+				t.Errorf("err = %v, want a *router.RequestError for %q", err, tt.param)
 			}
 			if n := f.srv.Stats().Requests - before; n != 0 {
 				t.Errorf("%d upstream requests for bad params", n)
