@@ -20,5 +20,6 @@
 // a type from another package) and keep its call options
 // ([router.WithTags], [router.WithTimeout], ...). Params that cannot make a
 // request are refused before any deployment is tried, with an error
-// wrapping a *provider.Error of class bad request that names the field.
+// wrapping a *router.RequestError that names the field (a bad request for
+// errors.Is(err, provider.ErrBadRequest)), as the router's own checks do.
 package typed
