@@ -256,7 +256,7 @@ func cacheHeader(e *respcache.Entry, group string, stream bool) http.Header {
 
 // cacheHit makes the Result of an answer from the cache and reports it.
 func (r *Router) cacheHit(ctx context.Context, req *provider.Request, lk *cacheLookup, e *respcache.Entry, start time.Time) *Result {
-	resp := &provider.Response{StatusCode: http.StatusOK, Header: e.Header.Clone(), Body: bytes.Clone(e.Body), Usage: bodyUsage(e.Body)}
+	resp := &provider.Response{StatusCode: http.StatusOK, Header: e.Header.Clone(), Body: bytes.Clone(e.Body), Usage: e.Usage()}
 	res := &Result{Response: resp, Header: cacheHeader(e, lk.group, false), ModelGroup: lk.group, CacheHit: true}
 	if h := r.hooks.OnRequest; h != nil {
 		h(ctx, RequestInfo{
@@ -296,31 +296,6 @@ func (r *Router) cacheControlError(ctx context.Context, req *provider.Request, s
 		h(ctx, RequestInfo{Model: req.Model, Endpoint: req.Endpoint, Stream: stream, Start: now, Err: e})
 	}
 	return e
-}
-
-// bodyUsage reads the usage of a cached answer's body.
-func bodyUsage(body []byte) provider.Usage {
-	var v struct {
-		Usage struct {
-			PromptTokens        int `json:"prompt_tokens"`
-			CompletionTokens    int `json:"completion_tokens"`
-			TotalTokens         int `json:"total_tokens"`
-			PromptTokensDetails struct {
-				CachedTokens int `json:"cached_tokens"`
-			} `json:"prompt_tokens_details"`
-			CompletionTokensDetails struct {
-				ReasoningTokens int `json:"reasoning_tokens"`
-			} `json:"completion_tokens_details"`
-		} `json:"usage"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return provider.Usage{}
-	}
-	u := v.Usage
-	return provider.Usage{
-		PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens,
-		CachedTokens: u.PromptTokensDetails.CachedTokens, ReasoningTokens: u.CompletionTokensDetails.ReasoningTokens,
-	}
 }
 
 // includeUsage reports whether a streaming request asks for the final

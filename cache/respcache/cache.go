@@ -39,6 +39,10 @@ type Entry struct {
 	StoredAt time.Time
 }
 
+// Usage reads the token usage of the cached answer from its body; zero
+// when the body reports none.
+func (e *Entry) Usage() provider.Usage { return usageOf(e.Body) }
+
 // keptHeaders are the response headers an Entry keeps.
 var keptHeaders = []string{"Content-Type", "Openai-Model", "Openai-Version", "Openai-Processing-Ms", "X-Request-Id"}
 

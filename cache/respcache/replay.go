@@ -182,7 +182,8 @@ func Replay(e *Entry, o ReplayOptions) (provider.Stream, error) {
 	return &replayStream{header: h, events: events, usage: usageOf(e.Body), i: -1}, nil
 }
 
-// usageOf reads the usage of a completion body; zero when absent.
+// usageOf reads the usage of a completion body (with the cached and
+// reasoning token details); zero when absent or malformed.
 func usageOf(body []byte) provider.Usage {
 	var v struct {
 		Usage struct {
@@ -197,7 +198,9 @@ func usageOf(body []byte) provider.Usage {
 			} `json:"completion_tokens_details"`
 		} `json:"usage"`
 	}
-	_ = json.Unmarshal(body, &v) // a body replayEvents accepted
+	if json.Unmarshal(body, &v) != nil {
+		return provider.Usage{}
+	}
 	u := v.Usage
 	return provider.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens,
 		CachedTokens: u.PromptTokensDetails.CachedTokens, ReasoningTokens: u.CompletionTokensDetails.ReasoningTokens}
