@@ -48,6 +48,13 @@ type Config struct {
 	// Warnings list, once each, the settings read but not supported, by
 	// name, with the line of their first use.
 	Warnings []Warning
+
+	// file is the file's name, for errors.
+	file string
+	// src records where the file wrote each field of Router, keyed by the
+	// field's path as router.ConfigError names it ("Deployments[1].RPM"),
+	// so that NewRouter's errors name the line.
+	src map[string]source
 }
 
 // Redis says where a Redis server is.
@@ -121,47 +128,6 @@ func (w Warning) String() string {
 	}
 	return s
 }
-
-// Error is a problem with the file: malformed YAML, a value of the wrong
-// type, a missing environment variable. It names the file, the line and
-// the setting.
-type Error struct {
-	// File is the file's name (empty when parsing bytes without a name).
-	File string
-	// Line is the 1-based line, 0 when unknown.
-	Line int
-	// Setting is the path of the setting at fault, such as
-	// "model_list[2].litellm_params.rpm"; empty for a YAML syntax error.
-	Setting string
-	// Msg says what is wrong.
-	Msg string
-	// Err is the underlying cause, if any.
-	Err error
-}
-
-// Error returns "litellmconfig: <file> line N: <setting>: <msg>".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("litellmconfig: ")
-	if e.File != "" {
-		b.WriteString(e.File)
-		b.WriteByte(' ')
-	}
-	if e.Line > 0 {
-		b.WriteString("line ")
-		b.WriteString(strconv.Itoa(e.Line))
-		b.WriteString(": ")
-	}
-	if e.Setting != "" {
-		b.WriteString(e.Setting)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
-
-// Unwrap returns the underlying cause.
-func (e *Error) Unwrap() error { return e.Err }
 
 // String describes the configuration on a few lines without secrets.
 func (c *Config) String() string {
