@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/router"
 )
@@ -80,13 +81,27 @@ func (r Redis) String() string {
 	return s + "}"
 }
 
-// Addr returns "host:port", with LiteLLM's default port 6379.
-func (r Redis) Addr() string {
+// addr returns "host:port", with LiteLLM's default port 6379.
+func (r *Redis) addr() string {
 	port := r.Port
 	if port == 0 {
 		port = 6379
 	}
 	return r.Host + ":" + strconv.Itoa(port)
+}
+
+// config translates r for sharedstate.NewRedisStore.
+func (r *Redis) config() sharedstate.RedisConfig {
+	if r.URL != "" {
+		return sharedstate.RedisConfig{URL: r.URL}
+	}
+	return sharedstate.RedisConfig{Addr: r.addr(), Password: r.Password}
+}
+
+// sameServer reports whether r and o name the same Redis, with the same
+// password.
+func (r *Redis) sameServer(o *Redis) bool {
+	return o != nil && r.URL == o.URL && r.addr() == o.addr() && r.Password == o.Password
 }
 
 // Cache is the response cache configuration (litellm_settings.cache_params).

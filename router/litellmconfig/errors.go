@@ -169,7 +169,11 @@ func (c *Config) refused(err error) error {
 		msg = fmt.Sprintf("unknown strategy %q (valid: %s)", unknown.Name, strings.Join(unknown.Valid, ", "))
 	case errors.As(ce.Err, &arg):
 		field = "Settings.RoutingStrategyArgs[" + arg.Arg + "]"
-		msg = fmt.Sprintf("%s, got %v (an argument of %s)", arg.Reason, arg.Value, arg.Strategy)
+		v := fmt.Sprint(arg.Value)
+		if s, ok := arg.Value.(string); ok {
+			v = strconv.Quote(s)
+		}
+		msg = fmt.Sprintf("%s: %s (an argument of %s)", v, arg.Reason, arg.Strategy)
 	case errors.As(ce.Err, &oc):
 		// The default client factory refused the deployment.
 		field += "." + oc.Field

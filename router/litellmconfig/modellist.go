@@ -18,27 +18,53 @@ func (p *parser) modelList(n *yaml.Node) error {
 	if len(n.Content) == 0 {
 		return p.errAt(n, "model_list", "no deployments: model_list is empty")
 	}
+	p.at("Deployments", "model_list", n)
+	ids := map[string]int{} // deployment id -> index
 	for i, item := range n.Content {
-		d, err := p.deployment(item, fmt.Sprintf("model_list[%d]", i))
+		d, err := p.deployment(item, i)
 		if err != nil {
 			return err
 		}
+		id := d.ID
+		if id == "" {
+			id = deployment.DefaultID(d)
+		}
+		if j, dup := ids[id]; dup {
+			path := fmt.Sprintf("model_list[%d].model_info.id", i)
+			at := item
+			if s, ok := p.cfg.src[fmt.Sprintf("Deployments[%d].ID", i)]; ok {
+				at = &yaml.Node{Line: s.line}
+			}
+			return p.errAt(at, path, "duplicate id %q (also model_list[%d], line %d); set model_info.id to tell them apart",
+				id, j, p.cfg.DeploymentLines[j])
+		}
+		ids[id] = i
 		p.cfg.Router.Deployments = append(p.cfg.Router.Deployments, d)
 		p.cfg.DeploymentLines = append(p.cfg.DeploymentLines, item.Line)
 	}
 	return nil
 }
 
-// deployment reads one model_list entry.
-func (p *parser) deployment(n *yaml.Node, path string) (deployment.Config, error) {
+// deployment reads model_list entry i. It records where each field of the
+// deployment.Config came from (see entryFields).
+func (p *parser) deployment(n *yaml.Node, i int) (deployment.Config, error) {
 	var (
 		d              deployment.Config
 		params, info   *yaml.Node
 		hasName        bool
 		orderFromParam bool
 	)
+	path, field := fmt.Sprintf("model_list[%d]", i), fmt.Sprintf("Deployments[%d]", i)
 	if resolve(n).Kind != yaml.MappingNode {
 		return d, p.errAt(n, path, "expected a mapping with model_name and litellm_params, got %s", kindName(n))
+	}
+	p.at(field, path, n)
+	// set records that the entry's setting (such as "litellm_params.rpm")
+	// gave its field.
+	set := func(setting string, v *yaml.Node) {
+		if f, ok := entryField(setting); ok {
+			p.at(field+"."+f, join(path, setting), v)
+		}
 	}
 	err := p.each(n, path, func(key string, k, v *yaml.Node) error {
 		var err error
@@ -46,6 +72,7 @@ func (p *parser) deployment(n *yaml.Node, path string) (deployment.Config, error
 		case "model_name":
 			d.ModelName, err = p.str(v, join(path, key))
 			hasName = true
+			set(key, v)
 		case "litellm_params":
 			params = v
 		case "model_info":
@@ -107,6 +134,7 @@ func (p *parser) deployment(n *yaml.Node, path string) (deployment.Config, error
 		default:
 			p.warn(k, "model_list[].litellm_params."+key, unsupportedParam(key))
 		}
+		set("litellm_params."+key, v)
 		return err
 	})
 	if err != nil {
@@ -125,6 +153,7 @@ func (p *parser) deployment(n *yaml.Node, path string) (deployment.Config, error
 	err = p.each(info, ip, func(key string, k, v *yaml.Node) error {
 		kp := join(ip, key)
 		var err error
+		used := true // whether the value is the field's (LiteLLM's precedence)
 		switch key {
 		case "id":
 			d.ID, err = p.str(v, kp)
@@ -134,23 +163,26 @@ func (p *parser) deployment(n *yaml.Node, path string) (deployment.Config, error
 			d.Info.MaxOutputTokens, err = p.integer(v, kp)
 		case "max_tokens":
 			// LiteLLM's older name for the output limit.
-			if d.Info.MaxOutputTokens == 0 {
+			if used = d.Info.MaxOutputTokens == 0; used {
 				d.Info.MaxOutputTokens, err = p.integer(v, kp)
 			}
 		case "input_cost_per_token":
-			if d.Info.InputCostPerToken == 0 {
+			if used = d.Info.InputCostPerToken == 0; used {
 				d.Info.InputCostPerToken, err = p.number(v, kp)
 			}
 		case "output_cost_per_token":
-			if d.Info.OutputCostPerToken == 0 {
+			if used = d.Info.OutputCostPerToken == 0; used {
 				d.Info.OutputCostPerToken, err = p.number(v, kp)
 			}
 		case "order":
-			if !orderFromParam {
+			if used = !orderFromParam; used {
 				d.Order, err = p.integer(v, kp)
 			}
 		default:
 			p.warn(k, "model_list[].model_info."+key, "not used, ignored")
+		}
+		if used {
+			set("model_info."+key, v)
 		}
 		return err
 	})

@@ -133,11 +133,11 @@ func (p *parser) cache(n *yaml.Node, line int) error {
 		case "host":
 			r.Host, err = p.str(v, kp)
 		case "port":
-			r.Port, err = p.integer(v, kp)
+			r.Port, err = p.port(v, kp)
 		case "password":
 			r.Password, err = p.str(v, kp)
 		case "url", "redis_url":
-			r.URL, err = p.str(v, kp)
+			r.URL, err = p.redisURL(v, kp)
 		case "ttl":
 			c.TTL, err = p.seconds(v, kp)
 		case "namespace":

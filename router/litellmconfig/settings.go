@@ -1,10 +1,14 @@
 package litellmconfig
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/switchyard-go/switchyard/provider"
 	"go.yaml.in/yaml/v3"
@@ -21,6 +25,9 @@ func (p *parser) routing(section, key string, k, v *yaml.Node) (handled bool, er
 		name = "timeout"
 	}
 	p.override(section, name, k)
+	// Settings of a later section replace those of an earlier one,
+	// entries and all (forget).
+	field := settingFields[name]
 	switch name {
 	case "num_retries":
 		var n int
@@ -52,20 +59,39 @@ func (p *parser) routing(section, key string, k, v *yaml.Node) (handled bool, er
 			s.MaxFallbacks = &n
 		}
 	case "fallbacks":
-		s.Fallbacks, err = p.fallbacks(v, kp)
+		p.forget(field)
+		s.Fallbacks, err = p.fallbacks(v, kp, field)
 	case "context_window_fallbacks":
-		s.ContextWindowFallbacks, err = p.fallbacks(v, kp)
+		p.forget(field)
+		s.ContextWindowFallbacks, err = p.fallbacks(v, kp, field)
 	case "content_policy_fallbacks":
-		s.ContentPolicyFallbacks, err = p.fallbacks(v, kp)
+		p.forget(field)
+		s.ContentPolicyFallbacks, err = p.fallbacks(v, kp, field)
 	case "default_fallbacks":
-		s.DefaultFallbacks, err = p.strList(v, kp)
+		p.forget(field)
+		if s.DefaultFallbacks, err = p.strList(v, kp); err == nil {
+			p.atList(field, kp, v, 0)
+		}
 	case "retry_policy":
+		p.forget(field)
 		s.RetryPolicy, err = p.retryPolicy(v, kp)
 	default:
 		delete(p.seen, name)
 		return false, nil
 	}
+	p.at(field, kp, v)
 	return true, err
+}
+
+// atList records the items of a list read by strList as field[offset+i].
+func (p *parser) atList(field, path string, n *yaml.Node, offset int) {
+	if r := resolve(n); r != nil && r.Kind == yaml.SequenceNode {
+		for i, item := range r.Content {
+			p.at(fmt.Sprintf("%s[%d]", field, offset+i), fmt.Sprintf("%s[%d]", path, i), item)
+		}
+		return
+	}
+	p.at(fmt.Sprintf("%s[%d]", field, offset), path, n)
 }
 
 // override notes that section set name, warning when the other section
@@ -80,13 +106,25 @@ func (p *parser) override(section, name string, k *yaml.Node) {
 
 // fallbacks reads LiteLLM's fallback lists: a list of one-key mappings,
 // [{"gpt-4o": ["gpt-4o-mini"]}], or one mapping {gpt-4o: [gpt-4o-mini]}.
-func (p *parser) fallbacks(n *yaml.Node, path string) (map[string][]string, error) {
+// Where each group and each of its fallbacks was written is recorded
+// under field: field[group] and field[group][i], i counting in the
+// group's list merged from every entry that names it, as the router
+// counts.
+func (p *parser) fallbacks(n *yaml.Node, path, field string) (map[string][]string, error) {
 	out := map[string][]string{}
 	add := func(m *yaml.Node, mp string) error {
-		return p.each(m, mp, func(key string, _, v *yaml.Node) error {
-			list, err := p.strList(v, mp+"."+key)
+		return p.each(m, mp, func(key string, k, v *yaml.Node) error {
+			kp, kf := mp+"."+key, field+"["+key+"]"
+			list, err := p.strList(v, kp)
+			if err != nil {
+				return err
+			}
+			if _, ok := out[key]; !ok {
+				p.at(kf, kp, k)
+			}
+			p.atList(kf, kp, v, len(out[key]))
 			out[key] = append(out[key], list...)
-			return err
+			return nil
 		})
 	}
 	n = resolve(n)
@@ -147,6 +185,7 @@ func (p *parser) retryPolicy(n *yaml.Node, path string) (map[provider.Class]int,
 			return nil
 		}
 		out[c] = r
+		p.at("Settings.RetryPolicy["+c.String()+"]", kp, v)
 		return nil
 	})
 	return out, err
@@ -165,8 +204,14 @@ func (p *parser) routerSettings(n *yaml.Node) error {
 		switch key {
 		case "routing_strategy":
 			s.RoutingStrategy, err = p.str(v, kp)
+			p.at(settingFields[key], kp, v)
 		case "routing_strategy_args":
 			p.argsNode = v
+			p.at(settingFields[key], kp, v)
+			_ = p.each(v, kp, func(arg string, _, av *yaml.Node) error {
+				p.at(settingFields[key]+"["+arg+"]", join(kp, arg), av)
+				return nil
+			})
 			var args any
 			args, err = p.generic(v, kp)
 			if m, ok := args.(map[string]any); ok {
@@ -175,9 +220,11 @@ func (p *parser) routerSettings(n *yaml.Node) error {
 				err = p.errAt(v, kp, "expected a mapping, got %s", kindName(v))
 			}
 		case "model_group_alias":
+			p.at(settingFields[key], kp, v)
 			err = p.aliases(v, kp)
 		case "enable_pre_call_checks":
 			s.EnablePreCallChecks, err = p.boolean(v, kp)
+			p.at(settingFields[key], kp, v)
 		case "redis_host", "redis_port", "redis_password", "redis_url":
 			err = p.redisSetting(key, k, v, kp)
 		case "enable_tag_filtering":
@@ -200,13 +247,39 @@ func (p *parser) redisSetting(key string, k, v *yaml.Node, kp string) error {
 	case "redis_host":
 		r.Host, err = p.str(v, kp)
 	case "redis_port":
-		r.Port, err = p.integer(v, kp)
+		r.Port, err = p.port(v, kp)
 	case "redis_password":
 		r.Password, err = p.str(v, kp)
 	case "redis_url":
-		r.URL, err = p.str(v, kp)
+		r.URL, err = p.redisURL(v, kp)
 	}
 	return err
+}
+
+// port reads a TCP port.
+func (p *parser) port(n *yaml.Node, path string) (int, error) {
+	port, err := p.integer(n, path)
+	if err == nil && (port < 0 || port > 65535) {
+		err = p.errAt(n, path, "expected a port (1 to 65535), got %d", port)
+	}
+	return port, err
+}
+
+// redisURL reads a redis:// or rediss:// URL, checked as go-redis reads
+// it.
+func (p *parser) redisURL(n *yaml.Node, path string) (string, error) {
+	u, err := p.str(n, path)
+	if err != nil || u == "" {
+		return u, err
+	}
+	if _, err := redis.ParseURL(u); err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // without the URL, which may hold a password
+		}
+		return "", p.errAt(n, path, "expected a redis:// or rediss:// URL, got %q: %v", redactURL(u), err)
+	}
+	return u, nil
 }
 
 // aliases reads model_group_alias: {alias: group} or {alias: {model:
@@ -248,6 +321,7 @@ func (p *parser) aliases(n *yaml.Node, path string) error {
 			return p.errAt(v, ap, "names no model group")
 		}
 		p.cfg.Router.Aliases[alias] = group
+		p.at("Aliases["+alias+"]", ap, v)
 		if hidden {
 			p.cfg.HiddenAliases = append(p.cfg.HiddenAliases, alias)
 		} else {
