@@ -12,16 +12,20 @@ import (
 	"github.com/switchyard-go/switchyard/router"
 )
 
-// Config is a LiteLLM config.yaml translated for Switchyard. It holds
-// secrets (API keys, the master key, Redis passwords); String prints it
-// without them.
+// Config is a LiteLLM config.yaml translated for Switchyard: the data,
+// which a program may read or change before NewRouter, and what NewRouter
+// and HandlerOptions wire from it. It remembers where the file wrote each
+// field of Router, so that NewRouter's errors name the line; after changes
+// to Router (an added deployment), errors about what was changed name no
+// line. It holds secrets (API keys, the master key, Redis passwords);
+// String prints it without them.
 type Config struct {
 	// Router is the router's configuration: model_list and the routing
 	// parts of router_settings and litellm_settings.
 	Router router.Config
 	// DeploymentLines holds the line of each model_list entry, parallel to
-	// Router.Deployments, to point at the entry when the router refuses
-	// it.
+	// Router.Deployments, for messages of the program's own about an
+	// entry (NewRouter's errors name the line already).
 	DeploymentLines []int
 	// Aliases lists the model_group_alias names that are not hidden, for
 	// the models list; HiddenAliases those written with hidden: true.

@@ -193,27 +193,26 @@ func (c *Config) refused(err error) error {
 }
 
 // locate finds where the file wrote the router.Config field named as
-// router.ConfigError names it. A field the file does not write is located
-// at the nearest enclosing one it does (a model_list entry).
+// router.ConfigError names it. A field of a model_list entry that the file
+// does not write (an Azure model's missing api_version) is located at the
+// entry, named by its setting when it has one.
 func (c *Config) locate(field string) (setting string, line int, ok bool) {
 	if s, ok := c.src[field]; ok {
 		return s.setting, s.line, true
 	}
-	for i := len(field); i > 0; {
-		if i = strings.LastIndexAny(field[:i], ".["); i <= 0 {
-			break
+	if !strings.HasPrefix(field, "Deployments[") {
+		return "", 0, false
+	}
+	for i := len(field); ; {
+		if i = strings.LastIndexByte(field[:i], '.'); i < 0 {
+			return "", 0, false
 		}
-		s, ok := c.src[field[:i]]
-		if !ok {
-			continue
-		}
-		setting = s.setting
-		if field[i] == '.' && strings.HasPrefix(field, "Deployments[") {
+		if s, ok := c.src[field[:i]]; ok {
+			setting = s.setting
 			if name, ok := entrySetting(field[i+1:]); ok {
 				setting = join(setting, name)
 			}
+			return setting, s.line, true
 		}
-		return setting, s.line, true
 	}
-	return "", 0, false
 }
