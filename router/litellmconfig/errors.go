@@ -106,6 +106,10 @@ var entryFields = []struct{ setting, field string }{
 // names the group), retry_policy.RateLimitErrorRetries is
 // Settings.RetryPolicy[rate_limited], model_group_alias.gpt-4 is
 // Aliases[gpt-4], default_fallbacks[0] is Settings.DefaultFallbacks[0].
+// routing_strategy_args.ttl is recorded as Settings.RoutingStrategyArgs[ttl]
+// (no router field name: the router reports a bad argument as
+// Settings.RoutingStrategy, with the strategy's *strategy.ArgError naming
+// the argument).
 var settingFields = map[string]string{
 	"routing_strategy":         "Settings.RoutingStrategy",
 	"routing_strategy_args":    "Settings.RoutingStrategyArgs",
