@@ -8,10 +8,11 @@
 // general_settings (see package router/litellmconfig), logs every setting it
 // does not support once at start, and serves the OpenAI API (package
 // router/handler) with general_settings.master_key as the key clients must
-// send. router_settings.redis_host (or redis_url) shares rate limits,
-// cooldowns and usage between replicas (router.WithSharedState);
-// litellm_settings.cache turns the response cache on (local or redis). Prometheus metrics are at /metrics, liveness at /health and
-// deployment health at /health/readiness.
+// send (litellmconfig's Config.NewRouter and Config.HandlerOptions wire
+// the file: router_settings.redis_host, or redis_url, shares rate limits,
+// cooldowns and usage between replicas; litellm_settings.cache turns the
+// response cache on, local or redis). Prometheus metrics are at /metrics,
+// liveness at /health and deployment health at /health/readiness.
 //
 // With --fake it first starts two fake upstreams (package
 // provider/openaitest), one speaking OpenAI's API and one Azure OpenAI's,
@@ -41,9 +42,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/redis/go-redis/v9"
-	"github.com/switchyard-go/switchyard/cache/respcache"
-	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
 	"github.com/switchyard-go/switchyard/router/handler"
@@ -143,34 +141,25 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(addr s
 	if err := metrics.Err(); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
-	ropts := []router.Option{router.WithHooks(metrics.Hooks()), router.WithLogger(log)}
-	stateOpts, closeState, err := sharedState(cfg, log)
+	rt, closeRouter, err := cfg.NewRouter(router.WithHooks(metrics.Hooks()), router.WithLogger(log))
 	if err != nil {
 		return err
 	}
-	defer closeState()
-	ropts = append(ropts, stateOpts...)
-	rt, err := router.New(cfg.Router, ropts...)
-	if err != nil {
-		return configError(o.config, cfg, err)
+	defer closeRouter()
+	if cfg.Redis != nil {
+		log.Info("sharing rate limits, cooldowns and usage with other replicas through Redis", "redis", cfg.Redis.String())
 	}
-	defer rt.Close()
-
-	hopts := []handler.Option{
-		handler.WithKeys(cfg.MasterKey),
-		handler.WithAliases(cfg.Aliases...),
-		handler.WithMetrics(metrics),
-		handler.WithLogger(log),
-		handler.WithTagRouting(cfg.EnableTagFiltering),
-		handler.WithProviderHeaders(o.providerHeaders),
-		handler.WithMaxBodyBytes(o.maxBody),
-	}
-	if cfg.ForwardOpenAIOrgID {
-		hopts = append(hopts, handler.WithForwardHeaders("OpenAI-Organization"))
+	if c := cfg.Cache; c != nil {
+		log.Info("response cache on", "type", c.Type, "ttl", c.TTL)
 	}
 	if cfg.MasterKey == "" {
 		log.Warn("no general_settings.master_key: the gateway answers anyone who can reach it")
 	}
+	hopts := append(cfg.HandlerOptions(),
+		handler.WithMetrics(metrics),
+		handler.WithLogger(log),
+		handler.WithProviderHeaders(o.providerHeaders),
+		handler.WithMaxBodyBytes(o.maxBody))
 	srv := &http.Server{
 		Handler:           handler.New(rt, hopts...),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -208,91 +197,6 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(addr s
 	}
 	log.Info("gateway stopped")
 	return nil
-}
-
-// configError points a router.ConfigError about a deployment at its
-// model_list entry.
-func configError(file string, cfg *litellmconfig.Config, err error) error {
-	var ce *router.ConfigError
-	if errors.As(err, &ce) {
-		var i int
-		if _, scanErr := fmt.Sscanf(ce.Field, "Deployments[%d]", &i); scanErr == nil && i >= 0 && i < len(cfg.DeploymentLines) {
-			return fmt.Errorf("%s line %d: model_list[%d]: %w", file, cfg.DeploymentLines[i], i, err)
-		}
-	}
-	return fmt.Errorf("%s: %w", file, err)
-}
-
-// sharedState returns the router options for router_settings' Redis
-// (state shared between replicas) and litellm_settings' response cache,
-// and a function that closes what they opened.
-func sharedState(cfg *litellmconfig.Config, log *slog.Logger) ([]router.Option, func(), error) {
-	var (
-		opts    []router.Option
-		closers []func()
-		store   *sharedstate.RedisStore
-	)
-	closeAll := func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}
-	if r := cfg.Redis; r != nil {
-		s, err := sharedstate.NewRedisStore(redisConfig(r))
-		if err != nil {
-			return nil, closeAll, fmt.Errorf("router_settings.redis_* (line %d): %w", r.Line, err)
-		}
-		store = s
-		closers = append(closers, func() { _ = s.Close() })
-		opts = append(opts, router.WithSharedState(s, sharedstate.Config{}))
-		log.Info("sharing rate limits, cooldowns and usage with other replicas through Redis", "redis", r.String())
-	}
-	if c := cfg.Cache; c != nil {
-		var rc respcache.Cache
-		ccfg := respcache.Config{TTL: c.TTL}
-		switch {
-		case c.Type == "redis" && c.Redis != nil:
-			client := redisClientFor(c.Redis, cfg.Redis, store)
-			if client == nil {
-				s, err := sharedstate.NewRedisStore(redisConfig(c.Redis))
-				if err != nil {
-					closeAll()
-					return nil, func() {}, fmt.Errorf("litellm_settings.cache_params (line %d): %w", c.Line, err)
-				}
-				closers = append(closers, func() { _ = s.Close() })
-				client = s.Client()
-			}
-			if c.Namespace != "" {
-				ccfg.Prefix = c.Namespace + ":"
-			}
-			rc = respcache.NewRedis(client, ccfg)
-		default:
-			rc = respcache.NewMemory(ccfg)
-		}
-		opts = append(opts, router.WithResponseCache(rc, respcache.Policy{TTL: c.TTL}))
-		log.Info("response cache on", "type", c.Type, "ttl", c.TTL)
-	}
-	return opts, closeAll, nil
-}
-
-// redisConfig translates LiteLLM's Redis settings.
-func redisConfig(r *litellmconfig.Redis) sharedstate.RedisConfig {
-	if r.URL != "" {
-		return sharedstate.RedisConfig{URL: r.URL}
-	}
-	return sharedstate.RedisConfig{Addr: r.Addr(), Password: r.Password}
-}
-
-// redisClientFor returns the shared-state store's client when the cache
-// uses the same Redis, nil otherwise.
-func redisClientFor(c, state *litellmconfig.Redis, store *sharedstate.RedisStore) redis.UniversalClient {
-	if store == nil || c == nil || state == nil {
-		return nil
-	}
-	if c.URL != state.URL || c.Addr() != state.Addr() || c.Password != state.Password {
-		return nil
-	}
-	return store.Client()
 }
 
 // startFakes starts a fake OpenAI upstream and a fake Azure OpenAI

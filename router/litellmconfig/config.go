@@ -7,20 +7,25 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/router"
 )
 
-// Config is a LiteLLM config.yaml translated for Switchyard. It holds
-// secrets (API keys, the master key, Redis passwords); String prints it
-// without them.
+// Config is a LiteLLM config.yaml translated for Switchyard: the data,
+// which a program may read or change before NewRouter, and what NewRouter
+// and HandlerOptions wire from it. It remembers where the file wrote each
+// field of Router, so that NewRouter's errors name the line; after changes
+// to Router (an added deployment), errors about what was changed name no
+// line. It holds secrets (API keys, the master key, Redis passwords);
+// String prints it without them.
 type Config struct {
 	// Router is the router's configuration: model_list and the routing
 	// parts of router_settings and litellm_settings.
 	Router router.Config
 	// DeploymentLines holds the line of each model_list entry, parallel to
-	// Router.Deployments, to point at the entry when the router refuses
-	// it.
+	// Router.Deployments, for messages of the program's own about an
+	// entry (NewRouter's errors name the line already).
 	DeploymentLines []int
 	// Aliases lists the model_group_alias names that are not hidden, for
 	// the models list; HiddenAliases those written with hidden: true.
@@ -48,6 +53,13 @@ type Config struct {
 	// Warnings list, once each, the settings read but not supported, by
 	// name, with the line of their first use.
 	Warnings []Warning
+
+	// file is the file's name, for errors.
+	file string
+	// src records where the file wrote each field of Router, keyed by the
+	// field's path as router.ConfigError names it ("Deployments[1].RPM"),
+	// so that NewRouter's errors name the line.
+	src map[string]source
 }
 
 // Redis says where a Redis server is.
@@ -73,13 +85,27 @@ func (r Redis) String() string {
 	return s + "}"
 }
 
-// Addr returns "host:port", with LiteLLM's default port 6379.
-func (r Redis) Addr() string {
+// addr returns "host:port", with LiteLLM's default port 6379.
+func (r *Redis) addr() string {
 	port := r.Port
 	if port == 0 {
 		port = 6379
 	}
 	return r.Host + ":" + strconv.Itoa(port)
+}
+
+// config translates r for sharedstate.NewRedisStore.
+func (r *Redis) config() sharedstate.RedisConfig {
+	if r.URL != "" {
+		return sharedstate.RedisConfig{URL: r.URL}
+	}
+	return sharedstate.RedisConfig{Addr: r.addr(), Password: r.Password}
+}
+
+// sameServer reports whether r and o name the same Redis, with the same
+// password.
+func (r *Redis) sameServer(o *Redis) bool {
+	return o != nil && r.URL == o.URL && r.addr() == o.addr() && r.Password == o.Password
 }
 
 // Cache is the response cache configuration (litellm_settings.cache_params).
@@ -121,47 +147,6 @@ func (w Warning) String() string {
 	}
 	return s
 }
-
-// Error is a problem with the file: malformed YAML, a value of the wrong
-// type, a missing environment variable. It names the file, the line and
-// the setting.
-type Error struct {
-	// File is the file's name (empty when parsing bytes without a name).
-	File string
-	// Line is the 1-based line, 0 when unknown.
-	Line int
-	// Setting is the path of the setting at fault, such as
-	// "model_list[2].litellm_params.rpm"; empty for a YAML syntax error.
-	Setting string
-	// Msg says what is wrong.
-	Msg string
-	// Err is the underlying cause, if any.
-	Err error
-}
-
-// Error returns "litellmconfig: <file> line N: <setting>: <msg>".
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("litellmconfig: ")
-	if e.File != "" {
-		b.WriteString(e.File)
-		b.WriteByte(' ')
-	}
-	if e.Line > 0 {
-		b.WriteString("line ")
-		b.WriteString(strconv.Itoa(e.Line))
-		b.WriteString(": ")
-	}
-	if e.Setting != "" {
-		b.WriteString(e.Setting)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
-}
-
-// Unwrap returns the underlying cause.
-func (e *Error) Unwrap() error { return e.Err }
 
 // String describes the configuration on a few lines without secrets.
 func (c *Config) String() string {

@@ -3,6 +3,8 @@ package litellmconfig
 import (
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/switchyard-go/switchyard/deployment"
 	"github.com/switchyard-go/switchyard/provider"
 	"github.com/switchyard-go/switchyard/router"
+	"github.com/switchyard-go/switchyard/strategy"
 )
 
 // env is a fake environment.
@@ -219,6 +222,12 @@ func TestErrors(t *testing.T) {
 		{"bool", "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\nrouter_settings:\n  enable_pre_call_checks: maybe\n", 5, "router_settings.enable_pre_call_checks", "expected true or false"},
 		{"redis cache without host", "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\nlitellm_settings:\n  cache: true\n", 5, "litellm_settings.cache_params", "needs host"},
 		{"not a mapping", "- a\n- b\n", 1, "", "expected a mapping"},
+		{"duplicate id", "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\n    model_info: {id: x}\n  - model_name: b\n    litellm_params: {model: openai/y}\n    model_info: {id: x}\n", 7, "model_list[1].model_info.id", `duplicate id "x" (also model_list[0], line 2); set model_info.id`},
+		{"same deployment twice", "model_list:\n  - {model_name: a, litellm_params: {model: openai/x}}\n  - {model_name: a, litellm_params: {model: openai/x}}\n", 3, "model_list[1].model_info.id", "set model_info.id to tell them apart"},
+		{"redis url", "model_list:\n  - {model_name: a, litellm_params: {model: openai/x}}\nrouter_settings:\n  redis_url: http://h:6379\n", 4, "router_settings.redis_url", `expected a redis:// or rediss:// URL, got "http://h:6379": redis: invalid URL scheme: http`},
+		{"redis url hides the password", "model_list:\n  - {model_name: a, litellm_params: {model: openai/x}}\nrouter_settings:\n  redis_url: redis://u:hunter2@h:port\n", 4, "router_settings.redis_url", `got "redis://u:***@h:port": invalid port`},
+		{"redis port", "model_list:\n  - {model_name: a, litellm_params: {model: openai/x}}\nrouter_settings:\n  redis_port: 70000\n", 4, "router_settings.redis_port", "expected a port"},
+		{"cache url", "model_list:\n  - {model_name: a, litellm_params: {model: openai/x}}\nlitellm_settings:\n  cache: true\n  cache_params: {type: redis, url: 'h:1'}\n", 5, "litellm_settings.cache_params.url", "expected a redis:// or rediss:// URL"},
 		{"merge cycle", "model_list:\n  - model_name: a\n    litellm_params: &x {<<: *x, model: b}\n", 3, "model_list[0].litellm_params", "refers to the mapping"},
 		{"alias cycle", "model_list:\n  - {model_name: a, litellm_params: {model: b}}\nrouter_settings:\n  routing_strategy_args: &x {a: *x}\n", 4, "router_settings.routing_strategy_args.a.a*", "refers to itself"},
 		{"laughs", "model_list:\n  - {model_name: a, litellm_params: {model: b}}\nx: &a [1,1,1,1,1,1,1,1,1,1]\ny: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nz: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nw: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\nv: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nrouter_settings:\n  routing_strategy_args: {k: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]}\n", -1, "router_settings.routing_strategy_args.k[0]*", "too deep"},
@@ -240,7 +249,29 @@ func TestErrors(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), "litellmconfig: config.yaml line ") && tt.line > 0 {
 				t.Errorf("message %q does not start with the file and line", err)
 			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("message %q shows a password", err)
+			}
 		})
+	}
+}
+
+// TestUnknownStrategy: Load refuses a routing_strategy nobody registered,
+// with its line and the valid names.
+func TestUnknownStrategy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	yaml := "model_list:\n  - {model_name: a, litellm_params: {model: openai/x}}\nrouter_settings:\n  num_retries: 1\n  routing_strategy: round-robin\n"
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	want := path + ` line 5: router_settings.routing_strategy: unknown strategy "round-robin" (valid: ` + strings.Join(strategy.Names(), ", ") + ")"
+	if err == nil || err.Error() != "litellmconfig: "+want {
+		t.Errorf("Load: %v\nwant litellmconfig: %s", err, want)
+	}
+	var unknown *strategy.UnknownStrategyError
+	if !errors.As(err, &unknown) || unknown.Name != "round-robin" {
+		t.Errorf("cause %v, want the *strategy.UnknownStrategyError", err)
 	}
 }
 

@@ -2,15 +2,44 @@
 // write it, into a router.Config, so that a LiteLLM deployment moves to
 // Switchyard without rewriting its configuration.
 //
+// [Load] reads the file; [Config.NewRouter] makes the router it describes,
+// wired to the Redis and the response cache the file names, and
+// [Config.HandlerOptions] gives router/handler the master key, the aliases
+// to list, tag routing and the forwarded headers:
+//
+//	cfg, err := litellmconfig.Load("config.yaml")
+//	if err != nil {
+//		return err
+//	}
+//	rt, closeRouter, err := cfg.NewRouter(router.WithLogger(log))
+//	if err != nil {
+//		return err
+//	}
+//	defer closeRouter()
+//	http.ListenAndServe(":4000", handler.New(rt, cfg.HandlerOptions()...))
+//
 // It understands model_list (model_name, litellm_params, model_info),
 // router_settings, litellm_settings, general_settings and
 // environment_variables. Values written "os.environ/NAME" are read from the
 // environment (a missing variable is an error naming it). Settings it does
 // not support are not silently dropped: each is listed once, by name and
-// line, in [Config.Warnings]. A malformed file fails with an [*Error]
-// giving the line and the problem:
+// line, in [Config.Warnings].
+//
+// A file that is malformed, or that the router would refuse, fails with an
+// [*Error] giving the line, the setting and the problem:
 //
 //	litellmconfig: config.yaml line 14: model_list[1].litellm_params.rpm: expected an integer, got "lots"
+//	litellmconfig: config.yaml line 31: router_settings.fallbacks[0].gpt-4o[0]: unknown model group "gpt-4o-mni"
+//
+// Load checks what router.New checks (limits not negative, aliases and
+// fallbacks naming known groups, a routing_strategy that strategy.New
+// knows, with valid routing_strategy_args), so such a file fails at Load;
+// what only NewRouter sees (the clients its caller's factory makes, the
+// caller's options) fails there, with the same kind of error. The cause of
+// a refusal is the router's *router.ConfigError, whose Field names the Go
+// field ("Deployments[1].RPM"). A routing_strategy must be a built-in or
+// one given to strategy.Register; a strategy value given to NewRouter with
+// router.WithStrategy needs none in the file.
 //
 // Settings are mapped as follows (router_settings win over
 // litellm_settings when both set one):
@@ -33,13 +62,17 @@
 //	  fallbacks, context_window_fallbacks,      .Fallbacks, .ContextWindowFallbacks,
 //	  content_policy_fallbacks,                 .ContentPolicyFallbacks,
 //	  default_fallbacks, max_fallbacks          .DefaultFallbacks, .MaxFallbacks
-//	  model_group_alias                         router.Config.Aliases (+ Config.HiddenAliases)
+//	  model_group_alias                         router.Config.Aliases (+ Config.Aliases listed by
+//	                                            HandlerOptions, Config.HiddenAliases not)
 //	  enable_pre_call_checks                    .EnablePreCallChecks
-//	  enable_tag_filtering                      Config.EnableTagFiltering
-//	  redis_host, redis_port, redis_password,   Config.Redis
+//	  enable_tag_filtering                      Config.EnableTagFiltering: HandlerOptions'
+//	                                            handler.WithTagRouting
+//	  redis_host, redis_port, redis_password,   Config.Redis: NewRouter's router.WithSharedState
 //	  redis_url
 //	litellm_settings.num_retries, request_timeout, fallbacks, ...  as above
-//	litellm_settings.cache, cache_params        Config.Cache (type local or redis)
-//	general_settings.master_key                 Config.MasterKey
-//	general_settings.forward_openai_org_id      Config.ForwardOpenAIOrgID
+//	litellm_settings.cache, cache_params        Config.Cache (type local or redis): NewRouter's
+//	                                            router.WithResponseCache
+//	general_settings.master_key                 Config.MasterKey: HandlerOptions' handler.WithKeys
+//	general_settings.forward_openai_org_id      Config.ForwardOpenAIOrgID: HandlerOptions'
+//	                                            handler.WithForwardHeaders("OpenAI-Organization")
 package litellmconfig

@@ -1,8 +1,14 @@
 package litellmconfig_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 
+	"github.com/switchyard-go/switchyard/provider/openaitest"
+	"github.com/switchyard-go/switchyard/router/handler"
 	"github.com/switchyard-go/switchyard/router/litellmconfig"
 )
 
@@ -40,4 +46,66 @@ router_settings:
 	// usage-based-routing-v2 2
 	// warning: line 13: router_settings.allowed_fails_policy: not supported, ignored
 	// litellmconfig: config.yaml line 5: model_list[0].litellm_params.tpm: expected an integer, got "many"
+}
+
+// A gateway from a LiteLLM config: NewRouter makes the router the file
+// describes (with its Redis and response cache, when it has them), and
+// HandlerOptions the handler's settings (the master key, the aliases
+// listed, tag routing, forwarded headers). Load reads a file the same way.
+func ExampleConfig_NewRouter() {
+	upstream := openaitest.NewServer() // a fake OpenAI
+	defer upstream.Close()
+
+	cfg, err := litellmconfig.Parse([]byte(`
+model_list:
+  - model_name: gpt-4o
+    litellm_params:
+      model: openai/gpt-4o
+      api_base: os.environ/OPENAI_BASE_URL
+      api_key: sk-upstream
+router_settings:
+  model_group_alias: {gpt-4: gpt-4o}
+general_settings:
+  master_key: sk-gateway
+`), litellmconfig.WithLookupEnv(func(name string) (string, bool) {
+		return upstream.URL, name == "OPENAI_BASE_URL"
+	}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rt, closeRouter, err := cfg.NewRouter()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer closeRouter() // closes the router and the connections NewRouter opened
+	srv := httptest.NewServer(handler.New(rt, cfg.HandlerOptions()...))
+	defer srv.Close()
+
+	for _, key := range []string{"sk-gateway", "sk-wrong"} {
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/chat/completions",
+			strings.NewReader(`{"model": "gpt-4", "messages": [{"role": "user", "content": "hello"}]}`))
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		var answer struct {
+			Choices []struct {
+				Message struct{ Content string } `json:"message"`
+			} `json:"choices"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&answer)
+		resp.Body.Close()
+		fmt.Print(resp.StatusCode)
+		for _, c := range answer.Choices {
+			fmt.Print(" ", c.Message.Content)
+		}
+		fmt.Println()
+	}
+	// Output:
+	// 200 echo: hello
+	// 401
 }

@@ -40,12 +40,13 @@ type parser struct {
 
 // Parse translates a LiteLLM config.yaml held in data.
 func Parse(data []byte, opts ...Option) (*Config, error) {
-	p := &parser{lookup: os.LookupEnv, cfg: &Config{}, warnings: map[string]int{}, seen: map[string]int{}}
+	p := &parser{lookup: os.LookupEnv, cfg: &Config{src: map[string]source{}}, warnings: map[string]int{}, seen: map[string]int{}}
 	for _, o := range opts {
 		if o != nil {
 			o(p)
 		}
 	}
+	p.cfg.file = p.file
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, p.yamlError(data, err)
@@ -57,6 +58,9 @@ func Parse(data []byte, opts ...Option) (*Config, error) {
 		return nil, err
 	}
 	p.pruneStrategyArgs()
+	if err := p.cfg.validate(); err != nil {
+		return nil, err
+	}
 	return p.cfg, nil
 }
 
@@ -140,6 +144,26 @@ func (p *parser) errAt(n *yaml.Node, path, format string, args ...any) *Error {
 		line = n.Line
 	}
 	return &Error{File: p.file, Line: line, Setting: path, Msg: fmt.Sprintf(format, args...)}
+}
+
+// at records that the file wrote field, a field of router.Config named as
+// router.ConfigError names it, as setting, on n's line.
+func (p *parser) at(field, setting string, n *yaml.Node) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	p.cfg.src[field] = source{setting: setting, line: line}
+}
+
+// forget drops what was recorded of field's entries ("field[...]"), when
+// a later section gives field anew.
+func (p *parser) forget(field string) {
+	for k := range p.cfg.src {
+		if strings.HasPrefix(k, field+"[") {
+			delete(p.cfg.src, k)
+		}
+	}
 }
 
 // warn records an unsupported setting once, counting repeats. path may

@@ -1,8 +1,11 @@
 package litellmconfig
 
 import (
+	"errors"
 	"strings"
 	"testing"
+
+	"github.com/switchyard-go/switchyard/strategy"
 )
 
 func TestStrategyArgsForAnotherStrategyAreWarnedAndDropped(t *testing.T) {
@@ -42,7 +45,9 @@ router_settings:
 	}
 }
 
-func TestStrategyArgWithWrongTypeStillFailsInRouter(t *testing.T) {
+// A known argument with a bad value is not dropped as another strategy's
+// would be: Load refuses it, at its line, with the router's reason.
+func TestStrategyArgWithWrongTypeFailsAtLoad(t *testing.T) {
 	const file = `model_list:
   - model_name: gpt-4o
     litellm_params:
@@ -53,11 +58,17 @@ router_settings:
   routing_strategy_args:
     lowest_latency_buffer: fast
 `
-	cfg, err := Parse([]byte(file))
-	if err != nil {
-		t.Fatalf("Parse: %v", err)
+	_, err := Parse([]byte(file))
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("Parse: %v, want an *Error", err)
 	}
-	if cfg.Router.Settings.RoutingStrategyArgs["lowest_latency_buffer"] != "fast" {
-		t.Errorf("a known argument with a bad value was dropped: %v", cfg.Router.Settings.RoutingStrategyArgs)
+	if e.Line != 9 || e.Setting != "router_settings.routing_strategy_args.lowest_latency_buffer" ||
+		!strings.Contains(e.Msg, `"fast": want a number`) || !strings.Contains(e.Msg, "latency-based-routing") {
+		t.Errorf("error %+v", e)
+	}
+	var ae *strategy.ArgError
+	if !errors.As(err, &ae) || ae.Arg != "lowest_latency_buffer" || ae.Value != "fast" {
+		t.Errorf("cause %v, want the strategy's *ArgError", err)
 	}
 }
