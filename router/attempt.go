@@ -130,7 +130,7 @@ func (c *call) tryDo(g *group, d *deployment.Deployment) (a attemptResult) {
 		}
 	}
 	if a.err == nil {
-		c.served = served{group: g, dep: d, start: start, status: a.status, usage: a.usage, resp: resp}
+		c.served = served{liveAttempt: liveAttempt{group: g, dep: d, start: start}, status: a.status, usage: a.usage, resp: resp}
 	}
 	return a
 }
@@ -187,8 +187,8 @@ func (c *call) tryStream(g *group, d *deployment.Deployment) (a attemptResult) {
 	}
 	a.status = http.StatusOK
 	c.served = served{
-		group: g, dep: d, start: start, status: a.status,
-		stream: s, firstRead: first, ttft: a.ttft, attempt: att, shared: sh, cancel: cancel,
+		liveAttempt: liveAttempt{group: g, dep: d, start: start, ttft: a.ttft, attempt: att, shared: sh, cancel: cancel},
+		status:      a.status, stream: s, firstRead: first,
 	}
 	return a
 }

@@ -84,26 +84,31 @@ type call struct {
 
 // served is the attempt that answered a call.
 type served struct {
+	liveAttempt
+	status int
+	usage  provider.Usage
+	resp   *provider.Response // for Do
+	// stream is the open stream (for Stream), its first event read when
+	// firstRead.
+	stream    provider.Stream
+	firstRead bool
+}
+
+// liveAttempt is what a served attempt keeps until it ends: for a stream,
+// until the stream does.
+type liveAttempt struct {
 	group *group
 	dep   *deployment.Deployment
 	// retry is its index among its group's attempts; fallback the index of
 	// its group (0 the requested one, n the nth fallback).
 	retry, fallback int
 	start           time.Time
-	status          int
-	usage           provider.Usage
-
-	resp *provider.Response // for Do
-
-	// For Stream: the open stream, its first event read (firstRead), the
-	// deployment attempt and shared reservation still to end, and the
-	// cancel of the stream's context.
-	stream    provider.Stream
-	firstRead bool
-	ttft      time.Duration
-	attempt   deployment.Attempt
-	shared    sharedAttempt
-	cancel    context.CancelCauseFunc
+	ttft            time.Duration
+	// For a stream: the deployment attempt and shared reservation still to
+	// end, and the cancel of the stream's context.
+	attempt deployment.Attempt
+	shared  sharedAttempt
+	cancel  context.CancelCauseFunc
 }
 
 func (r *Router) newCall(ctx context.Context, req *provider.Request, stream bool, opts []CallOption) *call {

@@ -56,9 +56,9 @@ type streamState struct {
 	endpoint provider.Endpoint
 	metadata map[string]string
 	reqStart time.Time
-	// served is the attempt that opened the stream (zero for a stream
+	// live is the attempt that opened the stream (zero for a stream
 	// replayed from the response cache, whose group is cacheGroup).
-	served     served
+	live       liveAttempt
 	cacheGroup string
 	// attempts, retries and fallbacks are the call's counts.
 	attempts, retries, fallbacks int
@@ -94,7 +94,7 @@ func (r *Router) stream(ctx context.Context, req *provider.Request, opts []CallO
 	sv := &c.served
 	st := &streamState{
 		r: r, ctx: ctx, inner: sv.stream, model: c.model, endpoint: c.req.Endpoint, metadata: c.opts.metadata,
-		reqStart: c.start, served: *sv, attempts: len(c.attempts), retries: c.retries, fallbacks: c.fallbacks,
+		reqStart: c.start, live: sv.liveAttempt, attempts: len(c.attempts), retries: c.retries, fallbacks: c.fallbacks,
 		pending: sv.firstRead,
 	}
 	s := &StreamResult{ModelGroup: sv.group.name, Deployment: sv.dep.ID(), Retries: c.retries, Fallbacks: c.fallbacks, st: st}
@@ -158,7 +158,7 @@ func (st *streamState) abandon() {
 	}
 	_ = st.inner.Close()
 	attrs := []slog.Attr{slog.String("model_group", st.group())}
-	if d := st.served.dep; d != nil {
+	if d := st.live.dep; d != nil {
 		attrs = append(attrs, slog.String("deployment", d.ID()))
 	}
 	st.r.log.LogAttrs(context.Background(), slog.LevelWarn, "router: stream dropped without Close", attrs...)
@@ -167,8 +167,8 @@ func (st *streamState) abandon() {
 
 // group is the model group that serves the stream.
 func (st *streamState) group() string {
-	if st.served.group != nil {
-		return st.served.group.name
+	if st.live.group != nil {
+		return st.live.group.name
 	}
 	return st.cacheGroup
 }
@@ -183,12 +183,12 @@ func (st *streamState) finish(err error, closed bool) {
 	st.done = true
 	// A Close after the last event, or after an error, is not early.
 	closedEarly := closed && st.err == nil
-	if st.served.dep == nil { // replayed from the response cache
+	if st.live.dep == nil { // replayed from the response cache
 		st.finishCached(closedEarly)
 		return
 	}
-	sv := &st.served
-	a := attemptResult{start: sv.start, end: st.r.clock.Now(), ttft: sv.ttft, status: sv.status, usage: st.inner.Usage()}
+	sv := &st.live
+	a := attemptResult{start: sv.start, end: st.r.clock.Now(), ttft: sv.ttft, status: http.StatusOK, usage: st.inner.Usage()}
 	if err != nil {
 		a.err = normalizeErr(err, sv.dep, st.ctx, st.ctx)
 		st.err = a.err
@@ -213,7 +213,7 @@ func (st *streamState) finish(err error, closed bool) {
 		info := AttemptInfo{
 			Model: st.model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), UpstreamModel: sv.dep.Config().Model,
 			Endpoint: st.endpoint, Stream: true, Metadata: st.metadata, Start: sv.start, Latency: a.latency(), TTFT: sv.ttft,
-			Usage: a.usage, Cost: c, StatusCode: sv.status, ClosedEarly: closedEarly && a.err == nil,
+			Usage: a.usage, Cost: c, StatusCode: a.status, ClosedEarly: closedEarly && a.err == nil,
 			Retry: sv.retry, Fallback: sv.fallback,
 		}
 		if a.fx.CooldownStarted {
