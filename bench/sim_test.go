@@ -65,7 +65,7 @@ func (s *sim) sleepUntil(t time.Time) {
 	<-ch
 }
 
-// Sleep is the router's wait (router.WithSleep) in simulated time.
+// Sleep is the router's wait (router.Clock.Sleep) in simulated time.
 func (s *sim) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err

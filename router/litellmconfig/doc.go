@@ -58,7 +58,7 @@
 //	router_settings.routing_strategy(_args)     router.Settings.RoutingStrategy(Args)
 //	  num_retries, retry_policy, retry_after    .NumRetries, .RetryPolicy, .RetryAfter
 //	  timeout, stream_timeout                   .Timeout, .StreamTimeout
-//	  allowed_fails, cooldown_time              .AllowedFails, .CooldownTime
+//	  allowed_fails, cooldown_time              .Deployment.AllowedFails, .Deployment.CooldownTime (0: off)
 //	  fallbacks, context_window_fallbacks,      .Fallbacks, .ContextWindowFallbacks,
 //	  content_policy_fallbacks,                 .ContentPolicyFallbacks,
 //	  default_fallbacks, max_fallbacks          .DefaultFallbacks, .MaxFallbacks
