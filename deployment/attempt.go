@@ -30,6 +30,10 @@ type Outcome struct {
 	// Header is the upstream's response header, read for rate-limit
 	// information. When nil, the Header of a *provider.Error in Err is used.
 	Header http.Header
+	// HeaderAt is when Header was received, which dates the rate-limit
+	// snapshot read from it; zero means End's time. A stream's headers
+	// arrive when it opens, long before it ends.
+	HeaderAt time.Time
 	// CallerEnded reports that the caller ended the call (its context was
 	// canceled or its deadline passed): whatever Err says, the outcome says
 	// nothing about the deployment's health and is not counted.
@@ -49,8 +53,11 @@ type Effects struct {
 	// reports it.
 	CooldownStarted bool
 	// Tripped reports that the attempt opened the circuit breaker: one
-	// failure too many, a 401/403 or insufficient_quota, or a failed
-	// half-open probe.
+	// failure too many, a 401/403 or insufficient_quota while it was
+	// closed, or a failed half-open probe. Of concurrent failures that
+	// trip a deployment, one reports it. A trip during a cooldown that was
+	// already running (a 429's throttle, say) lengthens it without
+	// CooldownStarted: announce a cooldown on CooldownStarted or Tripped.
 	Tripped bool
 	// Recovered reports that the attempt was a half-open probe whose
 	// success closed the breaker.
@@ -202,7 +209,11 @@ func (a *Attempt) End(now time.Time, o Outcome) (fx Effects) {
 	}
 	var hint int64 // retry deadline from the upstream, unix ns
 	if len(hdr) > 0 {
-		if s := ratelimit.Parse(hdr, now); s.Known() {
+		at := o.HeaderAt
+		if at.IsZero() {
+			at = now
+		}
+		if s := ratelimit.Parse(hdr, at); s.Known() {
 			if until, ok := s.ExhaustedUntil(); ok {
 				hint = until.UnixNano()
 				storeMax(&d.exhaustedUntil, hint)
@@ -352,9 +363,10 @@ func (d *Deployment) tripLocked(a *Attempt, fx *Effects, now, until int64) {
 	if d.cb == nil {
 		return // the zero Deployment: no breaker
 	}
+	closed := gobreaker.State(d.state.Load()) == gobreaker.StateClosed
 	if done, err := d.cb.Allow(); err == nil {
 		done(errTrip)
-		fx.Tripped = true
+		fx.Tripped = closed // an open breaker (its 1ns over) is only opened again
 	}
 	// Otherwise the breaker is already open, or half-open with a probe in
 	// flight whose outcome decides; the cooldown holds either way.

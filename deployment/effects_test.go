@@ -194,3 +194,59 @@ func TestCallerEndedTimeoutAddsNoPenalty(t *testing.T) {
 		t.Error("Latency = 0 after a timeout of the deployment's own, want a penalty sample")
 	}
 }
+
+// TestTrippedOncePerIncident: two calls in flight both get a 401; the
+// first opens the breaker, the second finds it open and does not report a
+// trip of its own.
+func TestTrippedOncePerIncident(t *testing.T) {
+	d := newDep(t, deployment.Config{}, deployment.Settings{})
+	a1, err := d.Begin(t0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a2, err := d.Begin(t0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx1 := a1.End(t0, fail(perr(provider.ClassAuth, 401)))
+	time.Sleep(time.Millisecond) // wall clock: gobreaker's open state lasts 1ns
+	fx2 := a2.End(t0.Add(time.Millisecond), fail(perr(provider.ClassAuth, 401)))
+	if !fx1.Tripped || !fx1.CooldownStarted {
+		t.Fatalf("first 401: %+v, want a trip that starts a cooldown", fx1)
+	}
+	if fx2.Tripped || fx2.CooldownStarted {
+		t.Errorf("second 401 on an open breaker: %+v, want no trip and no new cooldown", fx2)
+	}
+}
+
+// TestTripDuringAThrottleIsReported: a 401 that lands while a 429's short
+// cooldown runs lengthens it to the auth cooldown and opens the breaker;
+// it is no new cooldown, but it is a trip, which a router announces.
+func TestTripDuringAThrottleIsReported(t *testing.T) {
+	d := newDep(t, deployment.Config{}, deployment.Settings{})
+	a1, _ := d.Begin(t0, 10)
+	a2, _ := d.Begin(t0, 10)
+	if fx := a1.End(t0, fail(rateLimited(2*time.Second))); !fx.CooldownStarted || fx.Tripped {
+		t.Fatalf("429: %+v, want a cooldown started without a trip", fx)
+	}
+	fx := a2.End(t0.Add(time.Millisecond), fail(perr(provider.ClassAuth, 401)))
+	if !fx.Tripped || fx.CooldownStarted || !fx.Cooldown.Equal(t0.Add(time.Millisecond+deployment.DefaultAuthCooldown)) {
+		t.Errorf("401 during the throttle: %+v, want a trip extending the cooldown to the auth cooldown", fx)
+	}
+}
+
+// TestHeaderAtDatesTheSnapshot: a stream's headers, read when it opened,
+// are dated then, so a fresher snapshot from a call that ended meanwhile
+// is kept.
+func TestHeaderAtDatesTheSnapshot(t *testing.T) {
+	d := newDep(t, deployment.Config{}, deployment.Settings{})
+	stream, _ := d.Begin(t0, 10)
+	h := func(remaining string) http.Header {
+		return http.Header{"X-Ratelimit-Limit-Requests": {"100"}, "X-Ratelimit-Remaining-Requests": {remaining}}
+	}
+	end(t, d, t0.Add(30*time.Second), deployment.Outcome{Header: h("3")})
+	fx := stream.End(t0.Add(60*time.Second), deployment.Outcome{Stream: true, Header: h("90"), HeaderAt: t0})
+	if fx.Snapshot != nil || d.Snapshot().RemainingRequests != 3 {
+		t.Errorf("the stream's older headers: effect %v, remaining %d; want the fresher 3 kept", fx.Snapshot, d.Snapshot().RemainingRequests)
+	}
+}

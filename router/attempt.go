@@ -163,8 +163,10 @@ func (c *call) tryStream(g *group, d *deployment.Deployment) (a attemptResult) {
 			err = s.Err()
 		}
 	}
-	if timer != nil {
-		timer.Stop()
+	if timer != nil && !timer.Stop() && err == nil {
+		// The first event came as the timeout fired: the stream's context
+		// is canceled already, so it cannot be handed to the caller.
+		err = &provider.Error{Class: provider.ClassTimeout, Err: errFirstEventTimeout}
 	}
 	a.end = c.r.clock.Now()
 	if err != nil {
@@ -253,9 +255,20 @@ func (c *call) record(g *group, d *deployment.Deployment, a *attemptResult) {
 		}
 		log.LogAttrs(c.ctx, slog.LevelDebug, "router: attempt", attrs...)
 	}
-	if a.fx.CooldownStarted {
+	if !announced(a.fx).IsZero() {
 		c.r.logCooldown(c.ctx, g.name, d.ID(), a)
 	}
+}
+
+// announced returns the end of the cooldown an attempt's effects should be
+// announced for (logged, counted, shown to the hooks), zero for none: one
+// it started, or one its trip of the breaker lengthened (a 401 during a
+// 429's short throttle), once per incident either way.
+func announced(fx deployment.Effects) time.Time {
+	if fx.CooldownStarted || fx.Tripped {
+		return fx.Cooldown
+	}
+	return time.Time{}
 }
 
 // logCooldown logs, once per incident, that attempt a put a deployment in

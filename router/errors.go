@@ -162,7 +162,7 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("router: model ")
-	b.WriteString(strconv.Quote(e.Model))
+	b.WriteString(strconv.Quote(truncate(e.Model, 100)))
 	sep := ": "
 	var last error
 	if n := len(e.Attempts); n > 0 {
@@ -235,7 +235,9 @@ func (e *Error) Unwrap() []error {
 // no attempts.
 type RequestError struct {
 	// Field is the request field at fault: "model", "endpoint", "body",
-	// "form", or "request" for a nil request.
+	// "form", "stream" or "cache" (the body's cache object); "request" or
+	// "context" for a nil request or context; for the typed calls of
+	// router/typed, the params' field ("model", "file", "params").
 	Field string
 	// Msg says what is wrong with it.
 	Msg string

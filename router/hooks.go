@@ -63,8 +63,9 @@ type AttemptInfo struct {
 	// ClosedEarly reports a stream that the caller closed (or dropped)
 	// before its end: not an error, and Usage is what was seen so far.
 	ClosedEarly bool
-	// Cooldown is set when this attempt put its deployment in cooldown (a
-	// new one, not the extension of one already running): when it ends.
+	// Cooldown is set when this attempt put its deployment in cooldown, or
+	// tripped its breaker and so lengthened a cooldown already running:
+	// when the cooldown ends. Each incident is reported once.
 	Cooldown time.Time
 	// Retry is the attempt's index within its model group (0 for the
 	// first); Fallback the index of its group (0 for the requested one,
@@ -130,9 +131,7 @@ func (c *call) attemptHook(g *group, d *deployment.Deployment, a *attemptResult,
 		Latency: a.latency(), TTFT: a.ttft, StatusCode: a.status,
 		Retry: retry, Fallback: fallback, WillRetry: willRetry,
 	}
-	if a.fx.CooldownStarted {
-		info.Cooldown = a.fx.Cooldown
-	}
+	info.Cooldown = announced(a.fx)
 	if a.err != nil {
 		info.Err, info.Class = a.err, a.err.Class
 	} else {

@@ -108,6 +108,13 @@ func (r *Router) cachePrepare(req *provider.Request, opts []CallOption) (lk cach
 	if g == nil {
 		return lk, false, nil
 	}
+	var o callOptions
+	for _, f := range opts {
+		if f != nil {
+			f(&o)
+		}
+	}
+	lk.metadata = o.metadata // for the hooks, even of a malformed "cache" object
 	p, err := respcache.Prepare(g.name, req.Endpoint.String(), req.Body)
 	if err != nil {
 		var ce *respcache.ControlError
@@ -116,13 +123,7 @@ func (r *Router) cachePrepare(req *provider.Request, opts []CallOption) (lk cach
 		}
 		return lk, false, nil
 	}
-	var o callOptions
-	for _, f := range opts {
-		if f != nil {
-			f(&o)
-		}
-	}
-	lk.req, lk.key, lk.group, lk.ctl, lk.metadata = req, p.Key, g.name, p.Control, o.metadata
+	lk.req, lk.key, lk.group, lk.ctl = req, p.Key, g.name, p.Control
 	if len(p.Body) != len(req.Body) || &p.Body[0] != &req.Body[0] {
 		cp := *req
 		cp.Body = p.Body
@@ -161,7 +162,7 @@ func (r *Router) doCached(ctx context.Context, req *provider.Request, opts []Cal
 	}
 	lk, ok, err := r.cachePrepare(req, opts)
 	if err != nil {
-		return nil, r.cacheControlError(ctx, req, false, err)
+		return nil, r.cacheControlError(ctx, req, false, lk.metadata, err)
 	}
 	if !ok {
 		return r.do(ctx, req, opts)
@@ -191,7 +192,7 @@ func (r *Router) streamCached(ctx context.Context, req *provider.Request, opts [
 	}
 	lk, ok, err := r.cachePrepare(req, opts)
 	if err != nil {
-		return nil, r.cacheControlError(ctx, req, true, err)
+		return nil, r.cacheControlError(ctx, req, true, lk.metadata, err)
 	}
 	if !ok {
 		return r.stream(ctx, req, opts)
@@ -289,11 +290,11 @@ func (st *streamState) finishCached(closedEarly bool) {
 // cacheControlError is the error of a call whose "cache" object is
 // malformed: the caller's mistake (a *RequestError for "cache"), never sent
 // upstream.
-func (r *Router) cacheControlError(ctx context.Context, req *provider.Request, stream bool, err error) error {
+func (r *Router) cacheControlError(ctx context.Context, req *provider.Request, stream bool, md map[string]string, err error) error {
 	e := &Error{Model: req.Model, Err: requestErr("cache", "malformed cache object", err)}
 	if h := r.hooks.OnRequest; h != nil {
 		now := r.clock.Now()
-		h(ctx, RequestInfo{Model: req.Model, Endpoint: req.Endpoint, Stream: stream, Start: now, Err: e})
+		h(ctx, RequestInfo{Model: req.Model, Endpoint: req.Endpoint, Stream: stream, Metadata: md, Start: now, Err: e})
 	}
 	return e
 }

@@ -220,7 +220,7 @@ func (c *call) prepare() error {
 func (c *call) run() error {
 	g := c.snap.lookup(c.r.aliases, c.model)
 	if g == nil {
-		return &UnknownModelError{Model: c.model, Known: c.r.knownModels(c.snap)}
+		return &UnknownModelError{Model: c.model, Known: slices.Clone(c.snap.known)}
 	}
 	err := c.runGroup(g, 0)
 	if err == nil {
@@ -316,18 +316,4 @@ func (c *call) runGroup(g *group, fallback int) error {
 		return lastErr
 	}
 	return nde
-}
-
-// knownModels lists the model groups and aliases of snap, sorted, for an
-// UnknownModelError.
-func (r *Router) knownModels(snap *state) []string {
-	names := make([]string, 0, len(snap.groups)+len(r.aliases))
-	for name := range snap.groups {
-		names = append(names, name)
-	}
-	for alias := range r.aliases {
-		names = append(names, alias)
-	}
-	slices.Sort(names)
-	return names
 }

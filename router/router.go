@@ -54,6 +54,9 @@ type state struct {
 	deps   []*deployment.Deployment // in configuration order
 	byID   map[string]*deployment.Deployment
 	groups map[string]*group
+	// known lists the model groups and aliases, sorted, for an
+	// UnknownModelError (made once per snapshot, not per bad call).
+	known []string
 }
 
 // group is one model group in a snapshot.
@@ -222,6 +225,14 @@ func (r *Router) buildState(deps []*deployment.Deployment) *state {
 			s.groups[name] = &group{name: name}
 		}
 	}
+	s.known = make([]string, 0, len(s.groups)+len(r.aliases))
+	for name := range s.groups {
+		s.known = append(s.known, name)
+	}
+	for alias := range r.aliases {
+		s.known = append(s.known, alias)
+	}
+	slices.Sort(s.known)
 	return s
 }
 

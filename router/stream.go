@@ -181,8 +181,9 @@ func (st *streamState) finish(err error, closed bool) {
 		return
 	}
 	st.done = true
-	// A Close after the last event, or after an error, is not early.
-	closedEarly := closed && st.err == nil
+	// A Close before Next reported the end is early (a Close after it
+	// finds the stream finished already).
+	closedEarly := closed
 	if st.live.dep == nil { // replayed from the response cache
 		st.finishCached(closedEarly)
 		return
@@ -195,7 +196,7 @@ func (st *streamState) finish(err error, closed bool) {
 	}
 	o := deployment.Outcome{
 		Latency: a.latency(), TTFT: sv.ttft, Stream: true, Usage: a.usage, Header: st.inner.Header(),
-		CallerEnded: st.ctx.Err() != nil,
+		HeaderAt: sv.start.Add(sv.ttft), CallerEnded: st.ctx.Err() != nil,
 	}
 	if a.err != nil {
 		o.Err = a.err
@@ -205,7 +206,7 @@ func (st *streamState) finish(err error, closed bool) {
 	if sv.cancel != nil {
 		sv.cancel(nil)
 	}
-	if a.fx.CooldownStarted {
+	if !announced(a.fx).IsZero() {
 		st.r.logCooldown(st.ctx, sv.group.name, sv.dep.ID(), &a)
 	}
 	c := cost(a.usage, sv.dep)
@@ -213,12 +214,10 @@ func (st *streamState) finish(err error, closed bool) {
 		info := AttemptInfo{
 			Model: st.model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), UpstreamModel: sv.dep.Config().Model,
 			Endpoint: st.endpoint, Stream: true, Metadata: st.metadata, Start: sv.start, Latency: a.latency(), TTFT: sv.ttft,
-			Usage: a.usage, Cost: c, StatusCode: a.status, ClosedEarly: closedEarly && a.err == nil,
+			Usage: a.usage, Cost: c, StatusCode: a.status, ClosedEarly: closedEarly,
 			Retry: sv.retry, Fallback: sv.fallback,
 		}
-		if a.fx.CooldownStarted {
-			info.Cooldown = a.fx.Cooldown
-		}
+		info.Cooldown = announced(a.fx)
 		if a.err != nil {
 			info.Err, info.Class = a.err, a.err.Class
 		}
@@ -228,7 +227,7 @@ func (st *streamState) finish(err error, closed bool) {
 		ri := RequestInfo{
 			Model: st.model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), Endpoint: st.endpoint, Stream: true,
 			Metadata: st.metadata, Start: st.reqStart, Latency: a.end.Sub(st.reqStart), Attempts: st.attempts,
-			Retries: st.retries, Fallbacks: st.fallbacks, Usage: a.usage, Cost: c, ClosedEarly: closedEarly && a.err == nil,
+			Retries: st.retries, Fallbacks: st.fallbacks, Usage: a.usage, Cost: c, ClosedEarly: closedEarly,
 		}
 		if sv.ttft > 0 {
 			ri.TTFT = sv.start.Add(sv.ttft).Sub(st.reqStart)
