@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/switchyard-go/switchyard/internal/usage"
 	"github.com/switchyard-go/switchyard/provider"
 )
 
@@ -41,7 +42,7 @@ type Entry struct {
 
 // Usage reads the token usage of the cached answer from its body; zero
 // when the body reports none.
-func (e *Entry) Usage() provider.Usage { return usageOf(e.Body) }
+func (e *Entry) Usage() provider.Usage { return usage.FromBody(e.Body) }
 
 // keptHeaders are the response headers an Entry keeps.
 var keptHeaders = []string{"Content-Type", "Openai-Model", "Openai-Version", "Openai-Processing-Ms", "X-Request-Id"}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
+	"github.com/switchyard-go/switchyard/internal/usage"
 	"github.com/switchyard-go/switchyard/provider"
 )
 
@@ -179,31 +180,7 @@ func Replay(e *Entry, o ReplayOptions) (provider.Stream, error) {
 		h = make(http.Header, 1)
 	}
 	h.Set("Content-Type", "text/event-stream")
-	return &replayStream{header: h, events: events, usage: usageOf(e.Body), i: -1}, nil
-}
-
-// usageOf reads the usage of a completion body (with the cached and
-// reasoning token details); zero when absent or malformed.
-func usageOf(body []byte) provider.Usage {
-	var v struct {
-		Usage struct {
-			PromptTokens        int `json:"prompt_tokens"`
-			CompletionTokens    int `json:"completion_tokens"`
-			TotalTokens         int `json:"total_tokens"`
-			PromptTokensDetails struct {
-				CachedTokens int `json:"cached_tokens"`
-			} `json:"prompt_tokens_details"`
-			CompletionTokensDetails struct {
-				ReasoningTokens int `json:"reasoning_tokens"`
-			} `json:"completion_tokens_details"`
-		} `json:"usage"`
-	}
-	if json.Unmarshal(body, &v) != nil {
-		return provider.Usage{}
-	}
-	u := v.Usage
-	return provider.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, TotalTokens: u.TotalTokens,
-		CachedTokens: u.PromptTokensDetails.CachedTokens, ReasoningTokens: u.CompletionTokensDetails.ReasoningTokens}
+	return &replayStream{header: h, events: events, usage: usage.FromBody(e.Body), i: -1}, nil
 }
 
 // replayStream is a provider.Stream over events held in memory. It is not

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/switchyard-go/switchyard/internal/jsonscan"
+	"github.com/switchyard-go/switchyard/internal/usage"
 	"github.com/switchyard-go/switchyard/provider"
 )
 
@@ -324,12 +325,12 @@ func (c *Client) finish(p *call, resp *http.Response, body []byte) (*provider.Re
 	if p.ep == provider.EndpointTranscriptions && !isJSON(resp.Header) {
 		return out, nil // response_format text, srt or vtt
 	}
-	var usage, errObj []byte
+	var usageRaw, errObj []byte
 	it := jsonscan.Members(body, jsonscan.Fast)
 	for it.Next() {
 		switch {
 		case it.KeyIs("usage"):
-			usage = it.Value()
+			usageRaw = it.Value()
 		case it.KeyIs("error"):
 			errObj = it.Value()
 		}
@@ -341,7 +342,7 @@ func (c *Client) finish(p *call, resp *http.Response, body []byte) (*provider.Re
 		// A 200 that carries an error (some compatible servers do this).
 		return nil, c.upstreamErr(resp.StatusCode, resp.Header, body)
 	}
-	out.Usage = parseUsage(usage)
+	out.Usage = usage.Parse(usageRaw)
 	switch p.convert {
 	case convResponsesChat:
 		chat, u, err := responsesToChat(body)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchyard-go/switchyard/internal/jsonscan"
+	"github.com/switchyard-go/switchyard/internal/usage"
 	"github.com/switchyard-go/switchyard/provider"
 	"github.com/switchyard-go/switchyard/provider/internal/wire"
 )
@@ -236,12 +237,12 @@ func (s *stream) inspect(ev provider.Event) (deliver, clean bool, err error) {
 		}
 		return false, true, nil
 	}
-	var usage, errObj, typ, response []byte
+	var usageRaw, errObj, typ, response []byte
 	it := jsonscan.Members(data, jsonscan.Fast)
 	for it.Next() {
 		switch {
 		case it.KeyIs("usage"):
-			usage = it.Value()
+			usageRaw = it.Value()
 		case it.KeyIs("error"):
 			errObj = it.Value()
 		case s.responses && it.KeyIs("type"):
@@ -257,8 +258,8 @@ func (s *stream) inspect(ev provider.Event) (deliver, clean bool, err error) {
 		if !isNull(errObj) {
 			return false, false, s.upstreamErr(data)
 		}
-		if !isNull(usage) {
-			s.usage = parseUsage(usage)
+		if !isNull(usageRaw) {
+			s.usage = usage.Parse(usageRaw)
 		}
 		return true, false, nil
 	}
@@ -271,12 +272,12 @@ func (s *stream) inspect(ev provider.Event) (deliver, clean bool, err error) {
 		return false, false, s.upstreamErr(data)
 	case "response.completed", "response.incomplete":
 		if u, err := jsonscan.Find(response, "usage", jsonscan.Fast); err == nil && !isNull(u) {
-			s.usage = parseUsage(u)
+			s.usage = usage.Parse(u)
 		}
 		s.terminal = true
 	case "response.failed":
 		if u, err := jsonscan.Find(response, "usage", jsonscan.Fast); err == nil && !isNull(u) {
-			s.usage = parseUsage(u)
+			s.usage = usage.Parse(u)
 		}
 		s.terminal = true
 		body := data

@@ -1,6 +1,9 @@
-package openai
-
-// Reading token usage from answers, without decoding them.
+// Package usage reads the token usage of OpenAI-shaped answers (chat,
+// completions, embeddings, Responses, transcriptions) without decoding
+// them, for every part of the library that needs it: the OpenAI client as
+// answers and streams arrive, and the response cache when it answers from
+// a stored body.
+package usage
 
 import (
 	"strconv"
@@ -9,15 +12,25 @@ import (
 	"github.com/switchyard-go/switchyard/provider"
 )
 
-// parseUsage reads a raw usage object: chat, completions and embeddings
+// FromBody reads the "usage" member of an answer's body; zero when the body
+// has none or is not a JSON object.
+func FromBody(body []byte) provider.Usage {
+	raw, err := jsonscan.Find(body, "usage", jsonscan.Fast)
+	if err != nil {
+		return provider.Usage{}
+	}
+	return Parse(raw)
+}
+
+// Parse reads a raw usage object: chat, completions and embeddings
 // count prompt/completion tokens, the Responses API (and new transcription
 // models) input/output tokens, with cached and reasoning tokens in their
 // *_details objects. It walks the object with the scanner rather than
 // encoding/json, so reading usage costs no allocation. Absent, null or
 // malformed usage is zero: usage informs accounting, it never fails a
 // call.
-func parseUsage(raw []byte) provider.Usage {
-	if isNull(raw) || raw[0] != '{' {
+func Parse(raw []byte) provider.Usage {
+	if len(raw) == 0 || raw[0] != '{' {
 		return provider.Usage{}
 	}
 	var prompt, completion, input, output, total, cachedP, cachedI, reasonC, reasonO int
