@@ -188,8 +188,17 @@ func (c *call) reserveShared(d *deployment.Deployment) (sh sharedAttempt, lo lef
 	}
 	if le := asLimitError(err); le != nil {
 		lo = leftOut{d: d, busy: true, reason: deployment.ReasonRPM}
-		if le.Limit == "tpm" {
+		switch le.Limit {
+		case "tpm":
 			lo.reason = deployment.ReasonTPM
+		case "upstream":
+			// The upstream's budget, counted across replicas, is used
+			// up: d is exhausted for this call until one request fits,
+			// which is when the call may wait for.
+			lo.reason = deployment.ReasonExhausted
+			if le.RetryAfter > 0 {
+				lo.retryAt = c.pick.Now.Add(le.RetryAfter)
+			}
 		}
 		return sh, lo, false
 	}
