@@ -148,7 +148,7 @@ elseif level >= n then
   level = level - n
 else
   ok, wait = 0, -1
-  if rate > 0 then wait = math.ceil((n - level) / rate) end
+  if rate > 0 then wait = math.ceil((n - level) / rate - 1e-6) end
 end
 redis.call('HSET', KEYS[2], 'l', string.format('%.17g', level), 'a', string.format('%.17g', at), 'o', stamp)
 redis.call('PEXPIRE', KEYS[2], ARGV[2])

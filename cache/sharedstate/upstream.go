@@ -129,7 +129,7 @@ func (b *upBucket) take(s ratelimit.Snapshot, now float64, n int64) (bool, float
 	default:
 		granted, wait = false, -1
 		if rate > 0 {
-			wait = math.Ceil((k - level) / rate)
+			wait = math.Ceil((k-level)/rate - 1e-6) // not a whole ms more for float error
 		}
 	}
 	*b = upBucket{level: level, at: max(now, b.at), obs: s.ObservedAt, ok: true}
