@@ -191,3 +191,39 @@ func TestSyncerUpstreamAcrossReplicas(t *testing.T) {
 		})
 	}
 }
+
+// failingTake is a Store whose Take fails.
+type failingTake struct{ Store }
+
+func (failingTake) Take(context.Context, string, Window, ratelimit.Snapshot, int64) (bool, time.Duration, error) {
+	return false, 0, &StoreError{Op: "take", Err: errors.New("connection refused")}
+}
+
+// TestSyncerUpstreamStoreDown: a Take that fails admits the request (the
+// deployment's own projection of the headers still holds) and starts an
+// incident, reported once; while it lasts no Take is tried.
+func TestSyncerUpstreamStoreDown(t *testing.T) {
+	clock := newFakeClock(t0)
+	var errs errorLog
+	store := &takeCounter{Store: failingTake{NewMemoryStore()}}
+	s := NewSyncer(store, Config{Interval: new(time.Duration(0)), Now: clock.Now, Logger: quiet, OnError: errs.record})
+	defer s.Close()
+	s.ObserveSnapshot("d", drainedSnap(clock.Now()))
+	for i := range 3 {
+		r, err := s.Reserve(context.Background(), "d", 1, Limits{})
+		if err != nil {
+			t.Fatalf("reservation %d: %v", i, err)
+		}
+		r.Done(1)
+	}
+	var se *StoreError
+	if err := s.Err(); !errors.As(err, &se) || se.Op != "take" {
+		t.Errorf("Err() = %v, want the take's *StoreError", err)
+	}
+	if n := store.takes.Load(); n != 1 {
+		t.Errorf("%d Takes, want 1: none while the incident lasts", n)
+	}
+	if got := errs.pattern(); got != "E" {
+		t.Errorf("OnError calls %q, want one incident (E)", got)
+	}
+}
