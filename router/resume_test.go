@@ -44,8 +44,16 @@ type resumeRecorder struct {
 
 func (h *resumeRecorder) hooks() router.Hooks {
 	return router.Hooks{
-		OnAttempt: func(_ context.Context, a router.AttemptInfo) { h.mu.Lock(); h.attempts = append(h.attempts, a); h.mu.Unlock() },
-		OnRequest: func(_ context.Context, r router.RequestInfo) { h.mu.Lock(); h.requests = append(h.requests, r); h.mu.Unlock() },
+		OnAttempt: func(_ context.Context, a router.AttemptInfo) {
+			h.mu.Lock()
+			h.attempts = append(h.attempts, a)
+			h.mu.Unlock()
+		},
+		OnRequest: func(_ context.Context, r router.RequestInfo) {
+			h.mu.Lock()
+			h.requests = append(h.requests, r)
+			h.mu.Unlock()
+		},
 	}
 }
 
