@@ -5,6 +5,7 @@ package router
 // the continuation is spliced into the StreamResult the caller is reading.
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -336,14 +337,19 @@ func (rs *resumer) choice(v []byte) bool {
 		v := it.Value()
 		switch it.KeyString() {
 		case "content":
-			if isNullJSON(v) {
-				continue
-			}
-			s, err := jsonscan.Unquote(v)
-			if err != nil {
+			switch {
+			case isNullJSON(v):
+			case len(v) < 2 || v[0] != '"':
 				return false
+			case bytes.IndexByte(v, '\\') < 0:
+				rs.content = append(rs.content, v[1:len(v)-1]...)
+			default:
+				s, err := jsonscan.Unquote(v)
+				if err != nil {
+					return false
+				}
+				rs.content = append(rs.content, s...)
 			}
-			rs.content = append(rs.content, s...)
 		case "role":
 		default:
 			// tool_calls, function_call, reasoning_content, refusal,
