@@ -20,7 +20,9 @@ import (
 // The router has already read the first event (to measure time to first
 // token, and so that a failure before it could still be retried); Next
 // returns it first. A stream that breaks after that ends with an error from
-// Err; it is never truncated silently.
+// Err; it is never truncated silently. With mid-stream recovery on (see
+// StreamResume) a chat stream is resumed on another deployment instead,
+// and the rest of the answer follows in the same StreamResult.
 //
 // A StreamResult dropped without Close or reaching its end is closed when
 // the garbage collector finds it, so that its connection and the
@@ -82,7 +84,8 @@ type streamState struct {
 // req.Model. Retries and fallbacks happen only before the first event: the
 // router opens the stream and reads its first event itself before
 // returning, so a failure before anything reached the caller is retried
-// like any other. After that, a failure ends the stream with an error.
+// like any other. After that, a failure ends the stream with an error,
+// unless mid-stream recovery resumes it (see StreamResume).
 //
 // The caller's context bounds the whole stream; canceling it ends the
 // upstream stream too. On failure the error is an *Error that lists every

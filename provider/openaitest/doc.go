@@ -56,8 +56,7 @@
 // injects the clock the buckets use, so tests step time instead of
 // sleeping. [Handler.SetFault] injects failures (5xx, hangs, 401, quota,
 // context window, content policy, cut, failed and stalled streams, garbage
-// bodies), server-wide
-// or per key, at any time. [Handler.Stats] and [Handler.Requests] tell a
+// bodies), server-wide or per key, at any time. [Handler.Stats] and [Handler.Requests] tell a
 // test what traffic reached the upstream.
 //
 // A [Handler] and a [Server] are safe for concurrent use.
