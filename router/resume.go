@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -230,6 +231,8 @@ type resumer struct {
 	buf     []byte
 	// attempt is the index in StreamResult.Attempts of the live attempt.
 	attempt int
+	// broken are the deployments that broke this stream: never resumed on.
+	broken []string
 	// prev and prevCost are the usage and cost of the attempts ended
 	// before the live one; ended reports that the live one has ended too
 	// (its resume could not open).
@@ -592,6 +595,7 @@ func (s *StreamResult) resume(err error) bool {
 	}
 	rs.tries++
 	failed := st.live
+	rs.broken = append(rs.broken, failed.dep.ID())
 	a, ac := st.endAttempt(cut, false, true)
 	rs.prev, rs.prevCost, rs.ended = addUsage(rs.prev, a.usage), rs.prevCost+ac, true
 	if i := rs.attempt; i >= 0 && i < len(s.Attempts) {
@@ -614,7 +618,7 @@ func (s *StreamResult) resume(err error) bool {
 	c.setServing(g)
 	set := &r.set.StreamResume
 	for _, d := range g.deps {
-		if d.ID() == failed.dep.ID() || set.continuationFor(d) == ContinuationOff {
+		if slices.Contains(rs.broken, d.ID()) || set.continuationFor(d) == ContinuationOff {
 			c.leftOut = append(c.leftOut, leftOut{d: d, permanent: true})
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -422,6 +423,56 @@ func TestStreamResumeConfigErrors(t *testing.T) {
 			var ce *router.ConfigError
 			if !errors.As(err, &ce) || ce.Field != tt.field {
 				t.Errorf("err = %v, want a ConfigError for %s", err, tt.field)
+			}
+		})
+	}
+}
+
+func TestStreamResumeAtMostMaxResumes(t *testing.T) {
+	for _, max := range []int{0, 2} {
+		t.Run(fmt.Sprintf("MaxResumes %d", max), func(t *testing.T) {
+			srv := openaitest.NewServer()
+			defer srv.Close()
+			srv.SetFault(openaitest.Fault{Kind: openaitest.FaultStreamCut, Key: "sk-a", AfterChunks: 3})
+			srv.SetFault(openaitest.Fault{Kind: openaitest.FaultStreamCut, Key: "sk-b", AfterChunks: 3})
+			var deps []deployment.Config
+			for i, id := range []string{"a", "b", "c"} {
+				d := keyDep(srv, "mini", id, "sk-"+id)
+				d.Order = i
+				deps = append(deps, d)
+			}
+			r, err := router.New(router.Config{Deployments: deps, Settings: router.Settings{
+				StreamResume: router.StreamResume{Enabled: true, MaxResumes: max},
+			}}, quiet())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			s, err := r.Stream(t.Context(), resumeReq(""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := readResumed(t, s)
+			_ = s.Close()
+			keys := srv.Stats().Keys
+			if max == 0 { // the default: once
+				var pe *provider.Error
+				if !errors.As(s.Err(), &pe) || pe.Deployment != "b" || s.Resumes != 1 || keys["sk-c"].Requests != 0 {
+					t.Errorf("Err %v, resumes %d, c requests %d: want one resume, then the second cut's error", s.Err(), s.Resumes, keys["sk-c"].Requests)
+				}
+				if got.text.String() != "echo: the quick brown" || got.marked != 1 {
+					t.Errorf("text %q, %d seams", got.text.String(), got.marked)
+				}
+				return
+			}
+			if s.Err() != nil || got.text.String() != resumeAnswer || got.marked != 2 || s.Resumes != 2 || len(got.ids) != 1 {
+				t.Errorf("Err %v, text %q, %d seams, %d resumes, ids %v", s.Err(), got.text.String(), got.marked, s.Resumes, got.ids)
+			}
+			if keys["sk-a"].Requests != 1 || keys["sk-b"].Requests != 1 || keys["sk-c"].Requests != 1 {
+				t.Errorf("requests per key %+v: each deployment once, never back to one that broke", keys)
+			}
+			if len(got.seams) != 2 || got.seams[0] != 3 || got.seams[1] != 5 {
+				t.Errorf("seams at %v, want after 3 and 5 chunks", got.seams)
 			}
 		})
 	}
