@@ -596,6 +596,7 @@ func (s *StreamResult) resume(err error) bool {
 	rs.tries++
 	failed := st.live
 	rs.broken = append(rs.broken, failed.dep.ID())
+	_ = st.inner.Close() // ended already; Close releases what a client may hold
 	a, ac := st.endAttempt(cut, false, true)
 	rs.prev, rs.prevCost, rs.ended = addUsage(rs.prev, a.usage), rs.prevCost+ac, true
 	if i := rs.attempt; i >= 0 && i < len(s.Attempts) {
