@@ -109,6 +109,12 @@ type Settings struct {
 	// enable_pre_call_checks). The prompt is counted once per call, and
 	// only when some deployment of the group knows its context window.
 	EnablePreCallChecks bool
+
+	// StreamResume turns on and tunes mid-stream recovery of chat streams
+	// (LiteLLM enable_mid_stream_fallback_continuation): a stream that
+	// breaks after part of the answer reached the caller is continued on
+	// another deployment of its group. Off by default. See StreamResume.
+	StreamResume StreamResume
 }
 
 // Defaults of Settings.
@@ -210,6 +216,9 @@ func validateSettings(s Settings, groups map[string]bool, aliases map[string]str
 	}
 	if n := s.Deployment.AllowedFails; n != nil && *n < 0 {
 		return nil, configErr("Settings.Deployment.AllowedFails", "must not be negative, got %d", *n)
+	}
+	if err := checkStreamResume(s.StreamResume); err != nil {
+		return nil, err
 	}
 	if n := s.MaxFallbacks; n != nil {
 		if *n < 0 {

@@ -99,6 +99,30 @@
 // garbage collector finds it, so it leaks neither its connection nor the
 // deployment's in-flight count.
 //
+// # Mid-stream recovery
+//
+// With Settings.StreamResume (or [WithStreamResume] for one call), a chat
+// stream that breaks after its first event (the connection cut, an error
+// event, the stream timeout between chunks) is resumed instead: the router
+// sends the original request to another deployment of the same group,
+// never the one that broke, with the text delivered so far as a last
+// assistant message marked as the provider expects ([Continuation]:
+// "prefix": true for DeepSeek and Mistral, continue_final_message for vLLM,
+// a plain message otherwise), and splices the continuation into the same
+// StreamResult: same chunk id, created and model, no second role chunk,
+// "switchyard_resumed": true on the first spliced chunk
+// ([StreamResult.Seam]). Both attempts are reported to OnAttempt (the cut
+// one with its error and WillRetry, the resume with Resumed and
+// ResumedAfterChunks), each is charged to its deployment, and the caller's
+// usage is their sum. A resume makes at most the retries the policy allows
+// for the cut's class, on deployments not yet tried, and never waits; when
+// none opens, the stream ends with the error that cut it. Streams with
+// tool calls, reasoning or refusals, n > 1, a finish_reason already
+// delivered, and non-chat streams (legacy completions, Responses) are
+// never resumed; at most one resume per stream by default. Recovery is off
+// by default: the cut attempt is still charged upstream. With it off, a
+// stream that breaks ends with its error, as described above.
+//
 // # Observability
 //
 // [Hooks] report every attempt and every request, with latency, time to

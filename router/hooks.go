@@ -74,7 +74,19 @@ type AttemptInfo struct {
 	// WillRetry reports whether the router decided to try again, in the
 	// same group or a fallback group. The next attempt may still not
 	// happen when no deployment is left or the wait would be too long.
+	// For a stream cut midway it reports that the router will try to
+	// resume it (see StreamResume).
 	WillRetry bool
+	// Resumed reports an attempt made to resume a stream that broke after
+	// ResumedAfterChunks events had reached the caller (see StreamResume):
+	// its request carried the partial answer, and its events were spliced
+	// into the caller's stream.
+	Resumed            bool
+	ResumedAfterChunks int
+	// UsageEstimated reports a Usage the router estimated because the
+	// upstream reported none: a stream cut before its usage chunk, and
+	// resumed (prompt and delivered text counted with provider/tokens).
+	UsageEstimated bool
 }
 
 // RequestInfo describes one Do or Stream call from start to end.
@@ -98,9 +110,14 @@ type RequestInfo struct {
 	// Attempts counts upstream calls; Retries and Fallbacks count the
 	// retries within groups and the fallback groups tried.
 	Attempts, Retries, Fallbacks int
-	// Usage and Cost are those of the attempt that served the call.
+	// Usage and Cost are those of the attempt that served the call; for
+	// a resumed stream, of every attempt whose events reached the caller,
+	// summed.
 	Usage provider.Usage
 	Cost  float64
+	// Resumes counts the times a stream was resumed on another deployment
+	// after it broke midway (see StreamResume).
+	Resumes int
 	// Err is the call's error, nil on success. A caller's mistake found
 	// before any attempt is a *RequestError inside it.
 	Err error
@@ -130,6 +147,7 @@ func (c *call) attemptHook(g *group, d *deployment.Deployment, a *attemptResult,
 		Endpoint: c.req.Endpoint, Stream: c.stream, Metadata: c.opts.metadata, Start: a.start,
 		Latency: a.latency(), TTFT: a.ttft, StatusCode: a.status,
 		Retry: retry, Fallback: fallback, WillRetry: willRetry,
+		Resumed: c.opts.resume.after > 0, ResumedAfterChunks: c.opts.resume.after,
 	}
 	info.Cooldown = announced(a.fx)
 	if a.err != nil {

@@ -65,6 +65,8 @@
 //	  model_group_alias                         router.Config.Aliases (+ Config.Aliases listed by
 //	                                            HandlerOptions, Config.HiddenAliases not)
 //	  enable_pre_call_checks                    .EnablePreCallChecks
+//	  enable_mid_stream_fallback_continuation   .StreamResume.Enabled (mid-stream recovery, on
+//	                                            another deployment of the same group)
 //	  enable_tag_filtering                      Config.EnableTagFiltering: HandlerOptions'
 //	                                            handler.WithTagRouting
 //	  redis_host, redis_port, redis_password,   Config.Redis: NewRouter's router.WithSharedState
