@@ -88,7 +88,9 @@ func (c *call) passOpen(g *group, d *deployment.Deployment, att deployment.Attem
 
 // passing reports whether the call's answer is a pass-through body still
 // to be read.
-func (c *call) passing() bool { return !c.stream && c.served.resp != nil && c.served.resp.Reader != nil }
+func (c *call) passing() bool {
+	return !c.stream && c.served.resp != nil && c.served.resp.Reader != nil
+}
 
 // passResult gives res the served pass-through body, wrapped so that its
 // end ends the attempt and runs the hooks. res gets a copy of the

@@ -23,8 +23,16 @@ type hookLog struct {
 
 func (l *hookLog) hooks() router.Hooks {
 	return router.Hooks{
-		OnAttempt: func(_ context.Context, a router.AttemptInfo) { l.mu.Lock(); l.attempts = append(l.attempts, a); l.mu.Unlock() },
-		OnRequest: func(_ context.Context, r router.RequestInfo) { l.mu.Lock(); l.requests = append(l.requests, r); l.mu.Unlock() },
+		OnAttempt: func(_ context.Context, a router.AttemptInfo) {
+			l.mu.Lock()
+			l.attempts = append(l.attempts, a)
+			l.mu.Unlock()
+		},
+		OnRequest: func(_ context.Context, r router.RequestInfo) {
+			l.mu.Lock()
+			l.requests = append(l.requests, r)
+			l.mu.Unlock()
+		},
 	}
 }
 
