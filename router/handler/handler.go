@@ -34,7 +34,7 @@ type Handler struct {
 	now              func() time.Time
 	created          int64 // "created" of the models list
 
-	maxResponse      int64 // 0: the client's own limit
+	maxResponse int64 // 0: the client's own limit
 
 	bufs     sync.Pool // of *bytes.Buffer, request bodies and SSE frames
 	copyBufs sync.Pool // of *[]byte, for answers passed through
