@@ -23,6 +23,7 @@ type Handler struct {
 	auth             keySet
 	maxBody          int64
 	maxUpload        int64
+	maxResponse      int64 // 0: the client's own limit
 	rateLimitHeaders bool
 	tagRouting       bool
 	providerHeaders  bool
@@ -33,8 +34,6 @@ type Handler struct {
 	log              *slog.Logger
 	now              func() time.Time
 	created          int64 // "created" of the models list
-
-	maxResponse int64 // 0: the client's own limit
 
 	bufs     sync.Pool // of *bytes.Buffer, request bodies and SSE frames
 	copyBufs sync.Pool // of *[]byte, for answers passed through
