@@ -179,6 +179,10 @@ func TestMaxResponseBytes(t *testing.T) {
 			resp := st.post(t, "/v1/embeddings", embedReqBody)
 			if !chunked {
 				// Declared too large: refused before any byte, naming the limit.
+				if resp.StatusCode != http.StatusBadGateway {
+					resp.Body.Close()
+					t.Fatalf("status %d, want 502", resp.StatusCode)
+				}
 				e := decodeError(t, resp)
 				if resp.StatusCode != http.StatusBadGateway || str(e.Error.Code) != "response_too_large" || !strings.Contains(e.Error.Message, "307200-byte limit") {
 					t.Fatalf("status %d, error %+v", resp.StatusCode, e.Error)
