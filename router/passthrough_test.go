@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchyard-go/switchyard/cache/respcache"
 	"github.com/switchyard-go/switchyard/deployment"
@@ -218,4 +220,30 @@ func TestPassThroughWhenTheBodyIsNeeded(t *testing.T) {
 		}
 		_ = res.Reader.Close()
 	})
+}
+
+func TestDroppedPassThroughBodyIsClosedByTheCollector(t *testing.T) {
+	srv := openaitest.NewServer(openaitest.WithPadding(openaitest.Padding{Bytes: 4 * bigAnswer}))
+	defer srv.Close()
+	r, log := passRouter(t, srv, router.Config{})
+	var id string
+	func() {
+		res, err := r.Do(t.Context(), embed("emb", true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		id = res.Deployment
+		_, _ = res.Reader.Read(make([]byte, 100)) // read a little, then drop it
+	}()
+	d := r.Deployment(id)
+	for i := 0; d.InFlight() != 0 && i < 200; i++ {
+		runtime.GC()
+		time.Sleep(time.Millisecond)
+	}
+	if d.InFlight() != 0 {
+		t.Fatal("a dropped body kept its attempt open")
+	}
+	if _, q := log.counts(); q != 1 {
+		t.Errorf("%d request hooks, want 1", q)
+	}
 }
