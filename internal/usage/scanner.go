@@ -61,8 +61,7 @@ func (s *Scanner) Write(p []byte) (int, error) {
 				s.addKey(p[keyStart:j])
 			}
 			if !closed {
-				i = len(p)
-				break
+				break // the string goes on in the next chunk
 			}
 			s.str = false
 			if s.key {
