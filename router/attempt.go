@@ -104,11 +104,14 @@ func (c *call) tryDo(g *group, d *deployment.Deployment) (a attemptResult) {
 	if t := c.attemptTimeout(d); t > 0 {
 		ctx, cancel = context.WithTimeout(c.ctx, t)
 	}
-	resp, err := d.Client().Do(ctx, c.req)
+	resp, err := d.Client().Do(ctx, c.attemptRequest(g))
 	if err == nil && resp == nil {
 		err = &provider.Error{Class: provider.ClassConnection, Message: "client returned no response"}
 	}
 	a.end = c.r.clock.Now()
+	if err == nil && resp.Reader != nil { // ends when the body does: see passthrough.go
+		return c.passOpen(g, d, att, sh, cancel, resp, a)
+	}
 	o := deployment.Outcome{Latency: a.latency()}
 	if err != nil {
 		a.err = c.normalize(err, d, ctx)

@@ -63,6 +63,10 @@
 //     first comes back; with retries left and the return within
 //     MaxRetryWait and the context's deadline, the router waits for it
 //     instead (the wait uses one retry).
+//   - Nothing is retried once any part of the answer reached the caller: a
+//     stream after its first event, a passed-through body (see below) once
+//     Do returned it. Such a failure is an error to the caller, never a
+//     silent truncation.
 //
 // # Fallbacks
 //
@@ -122,6 +126,24 @@
 // never resumed; at most one resume per stream by default. Recovery is off
 // by default: the cut attempt is still charged upstream. With it off, a
 // stream that breaks ends with its error, as described above.
+//
+// # Large answers
+//
+// A Do call whose provider.Request sets PassThrough (router/handler sets it
+// for every non-streaming call) may get a large answer as Result.Reader
+// instead of Result.Body: the OpenAI client hands over an answer larger
+// than its first 32 KiB as it arrives, so that a 100 MB embeddings answer
+// is never held whole. The router reads it whole anyway when something
+// needs the body: the response cache storing it, or a group's
+// ContentPolicyFallbacks (whose finish_reason check reads chat and
+// completion answers). Everything before the status and headers is
+// retried as usual; a failure while the body flows ends it with an error
+// from Read. Like a stream's, the attempt ends when the body has been read
+// to its end, failed or been closed: the deployment counts it in flight
+// until then, settles its tpm with the usage read from the body as it
+// passed (the top-level "usage" object), and the hooks report it then.
+// Request.MaxResponseBytes (router/handler's WithMaxResponseBytes) bounds
+// the answer, whole or passed through.
 //
 // # Observability
 //

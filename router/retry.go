@@ -15,6 +15,8 @@ import (
 // once to another deployment, and only when none is left does the router
 // wait, for a backoff lengthened to the server's hint and the earliest
 // return of a deployment, within MaxRetryWait and the caller's deadline.
+// Nothing is retried once any part of the answer reached the caller (a
+// stream's first event, a pass-through body returned by Do).
 
 // retryInput is what decides whether a failed attempt is retried.
 type retryInput struct {

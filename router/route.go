@@ -21,7 +21,9 @@ import (
 // Result is a successful non-streaming call: the upstream's response and
 // how the router got it.
 type Result struct {
-	// Response is the upstream's answer.
+	// Response is the upstream's answer. For a request with PassThrough
+	// its body may be Response.Reader, to read to its end or Close: the
+	// attempt is reported to the hooks then (see Router.Do).
 	*provider.Response
 	// Header is the upstream's header with the router's own added:
 	// X-Switchyard-Model-Group, X-Switchyard-Deployment,
@@ -80,6 +82,9 @@ type call struct {
 
 	// served is the attempt that succeeded.
 	served served
+	// wholeReq is req without PassThrough, for groups that need the whole
+	// answer (see passthrough.go).
+	wholeReq *provider.Request
 }
 
 // served is the attempt that answered a call.
@@ -147,6 +152,16 @@ func (r *Router) freeCall(c *call) {
 // JSON object) fails with a *RequestError before any deployment is tried,
 // an unknown model with an *UnknownModelError. With WithResponseCache the
 // answer may come from the cache (Result.CacheHit).
+//
+// With req.PassThrough a large answer comes as Result.Reader, passed
+// through from the upstream as the caller reads it instead of held whole,
+// unless the response cache stores it or a content-policy fallback check
+// needs it. The caller must read it to its end or Close it; a Reader
+// dropped without either is closed when the garbage collector finds it
+// (do not rely on it). Retries end when Do returns: a body that fails
+// while it flows ends with an error from Read (a *provider.Error naming
+// the deployment), and the attempt is reported to the hooks, with the
+// usage read from the body, when the body ends.
 func (r *Router) Do(ctx context.Context, req *provider.Request, opts ...CallOption) (*Result, error) {
 	if r.rc != nil {
 		return r.doCached(ctx, req, opts)
@@ -168,6 +183,10 @@ func (r *Router) do(ctx context.Context, req *provider.Request, opts []CallOptio
 	}
 	res.Attempts = append(res.attemptBuf[:0], c.attempts...)
 	res.Header = annotate(s.resp.Header, s.group.name, s.dep.ID(), c.retries, c.fallbacks)
+	if c.passing() { // reported when the body ends: see passthrough.go
+		c.passResult(res)
+		return res, nil
+	}
 	c.requestHook(nil)
 	return res, nil
 }
@@ -288,7 +307,7 @@ func (c *call) runGroup(g *group, fallback int) error {
 		attempts++
 		if a.err == nil {
 			c.served.retry, c.served.fallback = attempts-1, fallback
-			if !c.stream { // a stream's attempt is reported when it ends
+			if !c.stream && !c.passing() { // a stream's (or body's) attempt is reported when it ends
 				c.attemptHook(g, d, &a, attempts-1, fallback, false)
 			}
 			return nil

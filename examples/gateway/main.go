@@ -20,6 +20,11 @@
 // FAKE_AZURE_KEY for the config's os.environ/ values, so that the sample
 // config.yaml runs with no API key.
 //
+// Non-streaming answers larger than a first read are passed through to the
+// client as they arrive rather than held whole (unless the response cache
+// stores them); --max-response-bytes (or general_settings.
+// max_response_size_mb) bounds each one.
+//
 // On SIGTERM or SIGINT it stops accepting connections and lets requests in
 // flight finish, for up to --shutdown-timeout.
 package main
@@ -69,6 +74,7 @@ type options struct {
 	shutdownTimeout time.Duration
 	providerHeaders bool
 	maxBody         int64
+	maxResponse     int64
 	debug           bool
 }
 
@@ -84,6 +90,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM/SIGINT, how long requests in flight may take to finish")
 	fs.BoolVar(&o.providerHeaders, "provider-headers", false, "also return every upstream header with an llm_provider- prefix, as LiteLLM does")
 	fs.Int64Var(&o.maxBody, "max-body-bytes", handler.DefaultMaxBodyBytes, "largest JSON request body accepted")
+	fs.Int64Var(&o.maxResponse, "max-response-bytes", 0, "largest non-streaming answer given to a client; larger ones fail (502 response_too_large) or are cut (0: general_settings.max_response_size_mb, else 512 MiB)")
 	fs.BoolVar(&o.debug, "debug", false, "log every upstream attempt")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -93,6 +100,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if o.port < 0 || o.port > 65535 {
 		return o, fmt.Errorf("--port %d out of range", o.port)
+	}
+	if o.maxResponse < 0 {
+		return o, fmt.Errorf("--max-response-bytes %d must not be negative", o.maxResponse)
 	}
 	return o, nil
 }
@@ -159,7 +169,8 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(addr s
 		handler.WithMetrics(metrics),
 		handler.WithLogger(log),
 		handler.WithProviderHeaders(o.providerHeaders),
-		handler.WithMaxBodyBytes(o.maxBody))
+		handler.WithMaxBodyBytes(o.maxBody),
+		handler.WithMaxResponseBytes(o.maxResponse)) // 0 keeps the file's
 	srv := &http.Server{
 		Handler:           handler.New(rt, hopts...),
 		ReadHeaderTimeout: 10 * time.Second,

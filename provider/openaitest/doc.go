@@ -55,8 +55,10 @@
 // response and enforced with OpenAI's 429 (see [KeyConfig]). [WithClock]
 // injects the clock the buckets use, so tests step time instead of
 // sleeping. [Handler.SetFault] injects failures (5xx, hangs, 401, quota,
-// context window, content policy, cut, failed and stalled streams, garbage
-// bodies), server-wide or per key, at any time. [Handler.Stats] and [Handler.Requests] tell a
+// context window, content policy, cut, failed and stalled streams, cut or
+// garbage bodies), server-wide or per key, at any time. [WithPadding] makes
+// answers as large as a test needs (100 MB embeddings) without the fake
+// holding them. [Handler.Stats] and [Handler.Requests] tell a
 // test what traffic reached the upstream.
 //
 // A [Handler] and a [Server] are safe for concurrent use.

@@ -65,13 +65,19 @@ const (
 	// gives up (its stream timeout between events, or its context) or the
 	// server closes. Streaming requests only, like FaultStreamCut.
 	FaultStreamStall
+	// FaultBodyCut answers 200 with a Content-Length promising the whole
+	// JSON body (padded by [WithPadding], if given), sends its first half
+	// and cuts the connection, like FaultStreamCut. It applies to
+	// non-streaming requests only; streams are served normally and do not
+	// use up Fault.Count.
+	FaultBodyCut
 	numFaultKinds
 )
 
 var faultNames = [...]string{
 	"none", "server_error", "hang", "invalid_key", "rate_limit", "insufficient_quota",
 	"context_length", "content_policy", "content_filter", "not_found", "stream_cut",
-	"stream_error", "garbage", "truncated_json", "stream_stall",
+	"stream_error", "garbage", "truncated_json", "stream_stall", "body_cut",
 }
 
 // String returns the kind's snake_case name.
@@ -191,6 +197,10 @@ func (h *Handler) takeFault(c *call) (Fault, bool) {
 		switch f.Kind {
 		case FaultStreamCut, FaultStreamError, FaultStreamStall:
 			if !c.stream {
+				continue
+			}
+		case FaultBodyCut:
+			if c.stream {
 				continue
 			}
 		case FaultContextLength:

@@ -25,7 +25,13 @@
 // the router, which changes nothing but "model" on its way upstream.
 // Answers are written as the upstream sent them, byte for byte, so fields
 // this library does not model reach the client unchanged. Streams are
-// relayed event by event and flushed as each arrives.
+// relayed event by event and flushed as each arrives. A non-streaming
+// answer larger than 32 KiB is passed through as it arrives (the handler
+// sets provider.Request.PassThrough; see package router), with the
+// upstream's Content-Length, so that the handler holds a 32 KiB buffer of
+// it, not all of it; one that fails while it flows (cut upstream, or past
+// [WithMaxResponseBytes]) cuts the client's connection
+// (http.ErrAbortHandler), never a silently truncated answer.
 //
 // # Errors
 //
@@ -34,7 +40,8 @@
 // can act on: the upstream's own status (and retry-after) when an upstream
 // failed, 429 with retry-after when every deployment is cooling down, 404
 // listing the valid names for an unknown model, 400 for malformed JSON or a
-// missing model, 413 for a body over the limit, 401 without a valid key.
+// missing model, 413 for a body over the limit, 401 without a valid key,
+// 502 response_too_large for an answer over [WithMaxResponseBytes].
 // A client that goes away cancels the upstream call.
 //
 // # Metrics

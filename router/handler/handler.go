@@ -23,6 +23,7 @@ type Handler struct {
 	auth             keySet
 	maxBody          int64
 	maxUpload        int64
+	maxResponse      int64 // 0: the client's own limit
 	rateLimitHeaders bool
 	tagRouting       bool
 	providerHeaders  bool
@@ -34,7 +35,8 @@ type Handler struct {
 	now              func() time.Time
 	created          int64 // "created" of the models list
 
-	bufs sync.Pool // of *bytes.Buffer, request bodies and SSE frames
+	bufs     sync.Pool // of *bytes.Buffer, request bodies and SSE frames
+	copyBufs sync.Pool // of *[]byte, for answers passed through
 }
 
 // New returns a Handler serving r. Without r (nil) every API endpoint
@@ -247,6 +249,9 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 		done = h.serveStream(w, r, &req, opts)
 		return
 	}
+	// Large answers flow through unless the router needs them whole (its
+	// response cache, a content-policy check): see writeReader.
+	req.PassThrough, req.MaxResponseBytes = true, h.maxResponse
 	res, err := h.r.Do(r.Context(), &req, opts...)
 	if err != nil {
 		h.fail(w, r, err, req.Model)
@@ -316,6 +321,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, model 
 // writeResult writes a non-streaming answer: the upstream's status and
 // body as received, with the headers chosen by the options.
 func (h *Handler) writeResult(w http.ResponseWriter, res *router.Result) {
+	if res.Reader != nil {
+		h.writeReader(w, res)
+		return
+	}
 	hdr := w.Header()
 	h.copyUpstreamHeaders(hdr, res.Header)
 	if ct := res.Response.Header["Content-Type"]; len(ct) > 0 {

@@ -56,6 +56,20 @@ func WithMaxBodyBytes(n int64) Option {
 	}
 }
 
+// WithMaxResponseBytes bounds a non-streaming answer (router
+// provider.Request.MaxResponseBytes): an answer declared larger fails with
+// 502 and code response_too_large, naming the limit; one that grows past it
+// while it is passed through is cut (the connection is closed, never a
+// silently truncated answer). Default, or n <= 0: the deployment client's
+// own limit (512 MiB for provider/openai).
+func WithMaxResponseBytes(n int64) Option {
+	return func(h *Handler) {
+		if n > 0 {
+			h.maxResponse = n
+		}
+	}
+}
+
 // WithMaxUploadBytes bounds multipart request bodies (audio
 // transcriptions); a larger body is refused with 413. Default
 // DefaultMaxUploadBytes; n <= 0 keeps the default.

@@ -77,4 +77,6 @@
 //	general_settings.master_key                 Config.MasterKey: HandlerOptions' handler.WithKeys
 //	general_settings.forward_openai_org_id      Config.ForwardOpenAIOrgID: HandlerOptions'
 //	                                            handler.WithForwardHeaders("OpenAI-Organization")
+//	general_settings.max_response_size_mb       Config.MaxResponseBytes (MiB; fractions allowed):
+//	                                            HandlerOptions' handler.WithMaxResponseBytes
 package litellmconfig
