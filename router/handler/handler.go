@@ -23,6 +23,7 @@ type Handler struct {
 	auth             keySet
 	maxBody          int64
 	maxUpload        int64
+	bodyTimeout      time.Duration // between two reads of a request body; <= 0: none
 	rateLimitHeaders bool
 	tagRouting       bool
 	providerHeaders  bool
@@ -44,6 +45,7 @@ func New(r *router.Router, opts ...Option) *Handler {
 		r:                r,
 		maxBody:          DefaultMaxBodyBytes,
 		maxUpload:        DefaultMaxUploadBytes,
+		bodyTimeout:      DefaultBodyReadTimeout,
 		rateLimitHeaders: true,
 		tagRouting:       true,
 		log:              slog.Default(),
@@ -210,7 +212,7 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 		aerr = h.readForm(w, r, &req)
 	} else {
 		buf = h.getBuf()
-		tags, aerr = h.readJSON(r, buf, &req)
+		tags, aerr = h.readJSON(w, r, buf, &req)
 		// The buffer is reused only after an answer: an upstream that
 		// failed early might, in theory, still be reading the body.
 		defer func() {
@@ -258,8 +260,8 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 
 // readJSON reads a JSON body into buf and sets req's Body, Model and
 // Stream from it, returning the request's tags.
-func (h *Handler) readJSON(r *http.Request, buf *bytes.Buffer, req *provider.Request) ([]string, *apiError) {
-	if e := readBody(r, buf, h.maxBody); e != nil {
+func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, req *provider.Request) ([]string, *apiError) {
+	if e := readBody(w, r, buf, h.maxBody, h.bodyTimeout); e != nil {
 		return nil, e
 	}
 	body := buf.Bytes()

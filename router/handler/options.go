@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/switchyard-go/switchyard/router"
 )
@@ -16,6 +17,9 @@ const (
 	// DefaultMaxUploadBytes bounds a multipart upload (an audio
 	// transcription); OpenAI accepts files up to 25 MB.
 	DefaultMaxUploadBytes = 32 << 20
+	// DefaultBodyReadTimeout bounds the wait between two reads of a
+	// request body (nginx's client_body_timeout is 60 s).
+	DefaultBodyReadTimeout = 30 * time.Second
 )
 
 // An Option configures a Handler made by New.
@@ -63,6 +67,27 @@ func WithMaxUploadBytes(n int64) Option {
 	return func(h *Handler) {
 		if n > 0 {
 			h.maxUpload = n
+		}
+	}
+}
+
+// WithBodyReadTimeout bounds the wait between two reads of a request
+// body: a client that sends nothing more of its body for d is answered 408
+// (code body_read_timeout) and its connection closed. The bound is reset
+// by every read that brings bytes, so a long upload that keeps arriving is
+// never cut, while one that declares a large body and stalls holds its
+// connection (and the few bytes it sent) for d at most. It is a read
+// deadline on the connection (http.ResponseController.SetReadDeadline),
+// set while the body is read and cleared after, so it does not limit how
+// long the answer takes; http.Server's ReadTimeout, which bounds the whole
+// request, is best left unset. Default DefaultBodyReadTimeout; d == 0 keeps
+// the default; d < 0 turns the bound off. Behind a ResponseWriter that
+// cannot set read deadlines (one that wraps the server's without an
+// Unwrap method) there is no bound.
+func WithBodyReadTimeout(d time.Duration) Option {
+	return func(h *Handler) {
+		if d != 0 {
+			h.bodyTimeout = d
 		}
 	}
 }
