@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchyard-go/switchyard/provider"
@@ -21,6 +22,8 @@ type Handler struct {
 	// immutable after New
 	r                *router.Router
 	auth             keySet
+	opsKeys          keySet // open /metrics and /health/readiness when protected
+	opsProtected     bool
 	maxBody          int64
 	maxUpload        int64
 	bodyTimeout      time.Duration // between two reads of a request body; <= 0: none
@@ -35,7 +38,8 @@ type Handler struct {
 	now              func() time.Time
 	created          int64 // "created" of the models list
 
-	bufs sync.Pool // of *bytes.Buffer, request bodies and SSE frames
+	bufs     sync.Pool   // of *bytes.Buffer, request bodies and SSE frames
+	draining atomic.Bool // set by Drain
 }
 
 // New returns a Handler serving r. Without r (nil) every API endpoint
@@ -82,6 +86,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(p, "/v1/") {
 		p = p[3:]
 	}
+	if h.draining.Load() && h.refuseDraining(w, p) {
+		return
+	}
 	switch p {
 	case "/chat/completions":
 		h.serveAPI(w, r, provider.EndpointChat, "")
@@ -102,13 +109,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.serveLiveness(w)
 		}
 	case "/health/readiness":
-		if h.method(w, r, http.MethodGet) {
+		if h.method(w, r, http.MethodGet) && h.authorizeOps(w, r) {
 			h.serveReadiness(w)
 		}
 	case "/metrics":
 		if h.metrics == nil {
 			h.notFound(w, r)
-		} else if h.method(w, r, http.MethodGet) {
+		} else if h.method(w, r, http.MethodGet) && h.authorizeOps(w, r) {
 			h.metrics.ServeHTTP(w, r)
 		}
 	default:

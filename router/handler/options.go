@@ -135,9 +135,36 @@ func WithAliases(names ...string) Option {
 	}
 }
 
-// WithMetrics serves m at /metrics (without authentication, as Prometheus
-// scrapes usually are; put the endpoint behind a network policy if that
-// matters), counts the handler's own refusals (401, 400, 413) in it, and
+// WithProtectedOps sets whether /metrics and /health/readiness, which name
+// the deployments, their upstream models and their health, require a key
+// as the API does: one of WithOpsKeys when any is given, else one of
+// WithKeys; with no key configured at all they refuse every request. The
+// key is sent as for the API ("Authorization: Bearer <key>", which a
+// Prometheus scrape config gives as authorization.credentials). Liveness
+// (/health, /health/liveness) stays open for probes. Default false: open,
+// as Prometheus scrapes usually are (LiteLLM's
+// litellm_settings.require_auth_for_metrics_endpoint is this option).
+func WithProtectedOps(on bool) Option {
+	return func(h *Handler) { h.opsProtected = on }
+}
+
+// WithOpsKeys gives the keys that open /metrics and /health/readiness and
+// turns their protection on (WithProtectedOps): a scraper then needs no
+// API key, and API keys do not open them. Empty keys are ignored; the
+// option may be given more than once. Keys are kept as SHA-256 digests.
+func WithOpsKeys(keys ...string) Option {
+	return func(h *Handler) {
+		for _, k := range keys {
+			if k != "" {
+				h.opsKeys.add(k)
+				h.opsProtected = true
+			}
+		}
+	}
+}
+
+// WithMetrics serves m at /metrics (open unless WithProtectedOps or
+// WithOpsKeys is given), counts the handler's own refusals (401, 400, 413) in it, and
 // points its gauges (in flight, available, cooldown left) at the handler's
 // router. m's Hooks must also be given to that router (router.WithHooks)
 // for the request and attempt counts.
