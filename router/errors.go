@@ -88,7 +88,7 @@ func (e *NoDeploymentError) Error() string {
 	b.WriteString(": no deployment available")
 	if len(e.Tags) > 0 {
 		b.WriteString(" for tags ")
-		b.WriteString(strings.Join(e.Tags, ","))
+		b.WriteString(truncate(strings.Join(e.Tags, ","), 200))
 	}
 	if e.Deployments == 0 {
 		b.WriteString(": no deployments")

@@ -258,7 +258,7 @@ func (h *Handler) unknownModel(model string) *apiError {
 	names := h.modelNames()
 	var b strings.Builder
 	b.WriteString("The model ")
-	b.WriteString(strconv.Quote(model))
+	b.WriteString(strconv.Quote(clip(model, maxEchoedModel)))
 	b.WriteString(" does not exist. Valid model names: ")
 	if len(names) == 0 {
 		b.WriteString("(none)")

@@ -153,7 +153,7 @@ func (h *Handler) serveAzure(w http.ResponseWriter, r *http.Request, rest string
 // does.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.writeError(w, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "unknown_url",
-		message: "Invalid URL (" + r.Method + " " + r.URL.Path + ")", class: "not_found"})
+		message: "Invalid URL (" + clip(r.Method, 20) + " " + clip(r.URL.Path, maxEchoedPath) + ")", class: "not_found"})
 }
 
 // method reports whether r uses want (HEAD counts as GET), answering 405
@@ -164,7 +164,7 @@ func (h *Handler) method(w http.ResponseWriter, r *http.Request, want string) bo
 	}
 	w.Header().Set("Allow", want)
 	h.writeError(w, &apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", code: "method_not_allowed",
-		message: "Method " + r.Method + " not allowed for " + r.URL.Path + "; use " + want, class: "method_not_allowed"})
+		message: "Method " + clip(r.Method, 20) + " not allowed for " + clip(r.URL.Path, maxEchoedPath) + "; use " + want, class: "method_not_allowed"})
 	return false
 }
 
@@ -309,14 +309,14 @@ func (h *Handler) forwardedHeader(r *http.Request) http.Header {
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, model string) {
 	e := h.routeError(err, model)
 	if e.status == statusClientClosedRequest {
-		h.log.LogAttrs(r.Context(), slog.LevelDebug, "handler: client went away", slog.String("model", model))
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "handler: client went away", slog.String("model", clip(model, maxEchoedModel)))
 	} else if h.log.Enabled(r.Context(), slog.LevelWarn) {
 		level := slog.LevelWarn
 		if e.status < 500 && e.status != http.StatusTooManyRequests {
 			level = slog.LevelDebug
 		}
 		h.log.LogAttrs(r.Context(), level, "handler: request failed",
-			slog.String("path", r.URL.Path), slog.String("model", model),
+			slog.String("path", clip(r.URL.Path, maxEchoedPath)), slog.String("model", clip(model, maxEchoedModel)),
 			slog.Int("status", e.status), slog.String("error", err.Error()))
 	}
 	h.writeError(w, e)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // maxPooledBuffer is the largest body buffer kept for reuse; larger ones
@@ -197,4 +198,23 @@ func headerTags(r *http.Request, tags []string) []string {
 		}
 	}
 	return tags
+}
+
+// Caps on what a client sent that is echoed in an answer or a log line,
+// so that a 100 KB model name or path cannot fill either.
+const (
+	maxEchoedModel = 100
+	maxEchoedPath  = 200
+)
+
+// clip shortens s to at most n bytes (on a rune boundary), marking the
+// cut with "…".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
