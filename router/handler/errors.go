@@ -239,6 +239,11 @@ func noDeploymentError(nde *router.NoDeploymentError) *apiError {
 		e.class = provider.ClassContextWindow.String()
 	case limited > 0:
 		e.status, e.typ, e.code = http.StatusTooManyRequests, "requests", "no_deployment_available"
+		if nde.AuthFailed() {
+			// Out after 401/403s: the gateway's upstream key is at
+			// fault, and the message says which and until when.
+			e.code = "deployment_authentication_failed"
+		}
 		if nde.AllCoolingDown() {
 			e.class = "all_cooling_down"
 		}
