@@ -79,8 +79,9 @@ func WithMaxUploadBytes(n int64) Option {
 // connection (and the few bytes it sent) for d at most. It is a read
 // deadline on the connection (http.ResponseController.SetReadDeadline),
 // set while the body is read and cleared after, so it does not limit how
-// long the answer takes; http.Server's ReadTimeout, which bounds the whole
-// request, is best left unset. Default DefaultBodyReadTimeout; d == 0 keeps
+// long the answer takes. Clearing it also lifts http.Server's ReadTimeout
+// for the rest of the request; that timeout, which bounds the whole body,
+// is best left unset. Default DefaultBodyReadTimeout; d == 0 keeps
 // the default; d < 0 turns the bound off. Behind a ResponseWriter that
 // cannot set read deadlines (one that wraps the server's without an
 // Unwrap method) there is no bound.
