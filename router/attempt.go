@@ -275,8 +275,9 @@ func announced(fx deployment.Effects) time.Time {
 }
 
 // logCooldown logs, once per incident, that attempt a put a deployment in
-// cooldown.
+// cooldown, and keeps why for a NoDeploymentError.
 func (r *Router) logCooldown(ctx context.Context, group, id string, a *attemptResult) {
+	r.keepCause(id, a)
 	if !r.log.Enabled(ctx, slog.LevelWarn) {
 		return
 	}

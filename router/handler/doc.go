@@ -15,12 +15,18 @@
 //	GET  /health/readiness         which deployments are healthy or cooling down
 //	GET  /metrics                  Prometheus metrics, when [WithMetrics] is given
 //
+// Readiness and metrics name the deployments and their upstream models;
+// [WithProtectedOps] or [WithOpsKeys] put them behind a key. Liveness is
+// always open.
+//
 // Azure OpenAI clients are served too: POST
 // /openai/deployments/{model}/{endpoint} takes the model from the path.
 //
 // # The hot path
 //
-// The handler reads the body once into a pooled buffer, decodes only
+// The handler reads the body once into a pooled buffer that grows with
+// what arrives (a declared Content-Length reserves 64 KiB at most), waiting
+// at most [WithBodyReadTimeout] between two reads, and decodes only
 // "model", "stream" and "metadata.tags" from it, and hands the raw body to
 // the router, which changes nothing but "model" on its way upstream.
 // Answers are written as the upstream sent them, byte for byte, so fields
@@ -38,11 +44,22 @@
 // Every failure is answered in OpenAI's error shape,
 // {"error": {"message", "type", "param", "code"}}, with a status a client
 // can act on: the upstream's own status (and retry-after) when an upstream
-// failed, 429 with retry-after when every deployment is cooling down, 404
+// failed, 429 with retry-after when every deployment is cooling down (the
+// message says which failure put each out and until when; the code is
+// deployment_authentication_failed when upstream 401s did), 404
 // listing the valid names for an unknown model, 400 for malformed JSON or a
-// missing model, 413 for a body over the limit, 401 without a valid key,
-// 502 response_too_large for an answer over [WithMaxResponseBytes].
-// A client that goes away cancels the upstream call.
+// missing model, 413 for a body over the limit, 408 for a body that
+// stopped arriving, 401 without a valid key, 503 once [Handler.Drain] was
+// called, 502 response_too_large for an answer over
+// [WithMaxResponseBytes]. Names a client sent (a model, a path, tags) are cut to a few
+// hundred bytes in answers and logs. A client that goes away cancels the
+// upstream call.
+//
+// # Shutdown
+//
+// [Handler.Drain] turns new requests away (503, Connection: close) and
+// fails readiness while the calls in flight finish; follow it with
+// http.Server.Shutdown.
 //
 // # Metrics
 //

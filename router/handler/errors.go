@@ -239,6 +239,11 @@ func noDeploymentError(nde *router.NoDeploymentError) *apiError {
 		e.class = provider.ClassContextWindow.String()
 	case limited > 0:
 		e.status, e.typ, e.code = http.StatusTooManyRequests, "requests", "no_deployment_available"
+		if nde.AuthFailed() {
+			// Out after 401/403s: the gateway's upstream key is at
+			// fault, and the message says which and until when.
+			e.code = "deployment_authentication_failed"
+		}
 		if nde.AllCoolingDown() {
 			e.class = "all_cooling_down"
 		}
@@ -258,7 +263,7 @@ func (h *Handler) unknownModel(model string) *apiError {
 	names := h.modelNames()
 	var b strings.Builder
 	b.WriteString("The model ")
-	b.WriteString(strconv.Quote(model))
+	b.WriteString(strconv.Quote(clip(model, maxEchoedModel)))
 	b.WriteString(" does not exist. Valid model names: ")
 	if len(names) == 0 {
 		b.WriteString("(none)")

@@ -74,6 +74,8 @@
 //	litellm_settings.num_retries, request_timeout, fallbacks, ...  as above
 //	litellm_settings.cache, cache_params        Config.Cache (type local or redis): NewRouter's
 //	                                            router.WithResponseCache
+//	litellm_settings.                           Config.RequireAuthForMetrics: HandlerOptions'
+//	  require_auth_for_metrics_endpoint         handler.WithProtectedOps (/metrics and /health/readiness)
 //	general_settings.master_key                 Config.MasterKey: HandlerOptions' handler.WithKeys
 //	general_settings.forward_openai_org_id      Config.ForwardOpenAIOrgID: HandlerOptions'
 //	                                            handler.WithForwardHeaders("OpenAI-Organization")

@@ -94,6 +94,8 @@ func (p *parser) litellmSettings(n *yaml.Node) error {
 			cacheLine = k.Line
 		case "cache_params":
 			cacheParams = v
+		case "require_auth_for_metrics_endpoint":
+			p.cfg.RequireAuthForMetrics, err = p.boolean(v, kp)
 		case "drop_params", "set_verbose", "json_logs":
 			p.warn(k, kp, "not needed here: requests are forwarded as sent; logs use log/slog")
 		default:

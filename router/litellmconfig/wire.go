@@ -135,6 +135,8 @@ func (c *Config) redisError(r *Redis, section string, err error) error {
 //     OpenAI-Organization header upstream (handler.WithForwardHeaders);
 //   - general_settings.max_response_size_mb bounds each non-streaming
 //     answer (handler.WithMaxResponseBytes).
+//   - litellm_settings.require_auth_for_metrics_endpoint puts /metrics and
+//     /health/readiness behind the master key (handler.WithProtectedOps).
 //
 // Give the caller's options after them, so that they win:
 //
@@ -152,6 +154,9 @@ func (c *Config) HandlerOptions() []handler.Option {
 	}
 	if c.MaxResponseBytes > 0 {
 		opts = append(opts, handler.WithMaxResponseBytes(c.MaxResponseBytes))
+	}
+	if c.RequireAuthForMetrics {
+		opts = append(opts, handler.WithProtectedOps(true))
 	}
 	return opts
 }
