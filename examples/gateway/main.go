@@ -56,6 +56,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
 	"github.com/switchyard-go/switchyard/router/handler"
@@ -169,6 +170,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(addr s
 	if err := metrics.Err(); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	// The gateway owns its process: go-redis's own log lines (dial errors
+	// during an outage) become structured records beside the router's.
+	sharedstate.RouteRedisLogs(log)
 	rt, closeRouter, err := cfg.NewRouter(router.WithHooks(metrics.Hooks()), router.WithLogger(log))
 	if err != nil {
 		return err
