@@ -5,10 +5,17 @@ import (
 	"sync/atomic"
 )
 
-// The retry budget, as Envoy's: across the router, the retries in flight
-// may be at most a fraction of the calls in flight, and always at least a
-// few, so that an outage cannot multiply the load on the upstreams while a
-// lone caller can still retry. A call takes a token when it decides to
+// The retry budget: across the router, the retries in flight may be at
+// most a fraction of the calls in flight, and always at least a few (as
+// Envoy's retry budget), so that an outage cannot multiply the load on the
+// upstreams while a lone caller can still retry. Fast failures would turn
+// those places over and over, so each retry also spends one from a
+// balance that each call adds the ratio to (as Finagle's budget does):
+// retries add at most that fraction of the calls. Under the minimum's
+// load (no more calls in flight than MinRetries) a retry may run the
+// balance into debt (down to -MinRetries), unless the budget was starved
+// under load and has not been refilled since: so a lone caller can
+// retry, and the tail of an outage does not retry past the budget. A call takes a token when it decides to
 // retry (before any wait for a deployment) and gives it back when the
 // retry's attempt ends; a call that is refused a token fails at once with
 // its last error (Error.BudgetRefused).
@@ -23,7 +30,18 @@ type retryBudget struct {
 
 	calls   atomic.Int64 // calls being routed (a stream until it opens)
 	retries atomic.Int64 // retry tokens held
+	// balance is the retries that may still be made under load, in
+	// thousandths of one: each call adds ratio, each retry under load
+	// takes one; it keeps at most ratio·(calls in flight), or one retry,
+	// so that quiet times bank no burst.
+	balance atomic.Int64
+	// starved: a retry under load was refused for want of balance, and
+	// no call has brought it back to one retry since.
+	starved atomic.Bool
 }
+
+// milli is one retry in balance units.
+const milli = 1000
 
 func newRetryBudget(b RetryBudget) *retryBudget {
 	rb := &retryBudget{ratio: DefaultRetryBudgetRatio, min: DefaultRetryBudgetMinRetries, off: b.Disabled}
@@ -44,10 +62,24 @@ func budgetAllows(retries, calls int64, ratio float64, minRetries int64) bool {
 	return retries < max(limit, minRetries)
 }
 
-// enter counts a call in flight; leave ends it.
+// enter counts a call in flight, and adds its share to the balance;
+// leave ends it.
 func (b *retryBudget) enter() {
-	if !b.off {
-		b.calls.Add(1)
+	if b.off {
+		return
+	}
+	n := b.calls.Add(1)
+	limit := max(int64(b.ratio*float64(n)*milli), milli)
+	add := int64(b.ratio * milli)
+	for {
+		v := b.balance.Load()
+		nv := min(v+add, max(limit, v)) // the cap never lowers it
+		if nv == v || b.balance.CompareAndSwap(v, nv) {
+			if nv >= milli && b.starved.Load() {
+				b.starved.Store(false)
+			}
+			return
+		}
 	}
 }
 
@@ -62,12 +94,26 @@ func (b *retryBudget) acquire() bool {
 	if b.off {
 		return true
 	}
+	var calls int64
 	for {
 		n := b.retries.Load()
-		if !budgetAllows(n, b.calls.Load(), b.ratio, b.min) {
+		calls = b.calls.Load()
+		if !budgetAllows(n, calls, b.ratio, b.min) {
 			return false
 		}
 		if b.retries.CompareAndSwap(n, n+1) {
+			break
+		}
+	}
+	light := calls <= b.min && !b.starved.Load() // may run into debt
+	for {
+		v := b.balance.Load()
+		if v < milli && !light {
+			b.retries.Add(-1)
+			b.starved.Store(true)
+			return false
+		}
+		if b.balance.CompareAndSwap(v, max(v-milli, -b.min*milli)) {
 			return true
 		}
 	}

@@ -274,7 +274,11 @@ func TestHangingDeploymentBounded(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		done := make(chan error, 1)
 		go func() { _, err := r.Do(ctx, chatReq("g")); done <- err }()
-		waitFor(t, "the attempt", func() bool { clients["a"].mu.Lock(); defer clients["a"].mu.Unlock(); return len(clients["a"].deadlines) == 1 })
+		waitFor(t, "the attempt", func() bool {
+			clients["a"].mu.Lock()
+			defer clients["a"].mu.Unlock()
+			return len(clients["a"].deadlines) == 1
+		})
 		cancel()
 		<-done
 		got := clients["a"].deadlines[0]
@@ -289,7 +293,11 @@ func TestHangingDeploymentBounded(t *testing.T) {
 		ctx2, cancel2 := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { _, err := r.Do(ctx2, chatReq("g")); done <- err }()
-		waitFor(t, "the attempt", func() bool { clients["a"].mu.Lock(); defer clients["a"].mu.Unlock(); return len(clients["a"].deadlines) == 1 })
+		waitFor(t, "the attempt", func() bool {
+			clients["a"].mu.Lock()
+			defer clients["a"].mu.Unlock()
+			return len(clients["a"].deadlines) == 1
+		})
 		cancel2()
 		<-done
 		if got := clients["a"].deadlines[0]; got <= DefaultCallTimeout-time.Minute || got > DefaultCallTimeout {
@@ -379,5 +387,49 @@ func TestDefaultMaxRetryWaitFailsFast(t *testing.T) {
 	_, err := h.r.Do(t.Context(), chatReq("g"))
 	if !errors.Is(err, ErrAllCoolingDown) || len(h.clock.Sleeps()) != 0 {
 		t.Errorf("err = %v, sleeps %v; want ErrAllCoolingDown at once", err, h.clock.Sleeps())
+	}
+}
+
+// TestRetryBudgetBalance: fast failures cannot turn the budget's places
+// over: 50 calls in flight pay for 10 retries in all, however quickly each
+// ends; then the starved budget refuses even under light load until calls
+// have paid for a retry again. A lone caller retries on credit.
+func TestRetryBudgetBalance(t *testing.T) {
+	b := newRetryBudget(RetryBudget{})
+	for range 50 {
+		b.enter()
+	}
+	granted := 0
+	for range 100 {
+		if b.acquire() {
+			granted++
+			b.release() // a fast failure: its place is free at once
+		}
+	}
+	if granted != 10 {
+		t.Errorf("retries granted to 50 calls = %d, want 10", granted)
+	}
+	for range 48 {
+		b.leave()
+	}
+	if b.acquire() {
+		t.Error("starved budget granted a retry under light load")
+	}
+	for range 5 { // five calls pay for one retry
+		b.enter()
+		b.leave()
+	}
+	if !b.acquire() {
+		t.Error("refilled budget refused a retry")
+	}
+	b.release()
+
+	lone := newRetryBudget(RetryBudget{})
+	lone.enter()
+	for i := range 6 {
+		if !lone.acquire() {
+			t.Fatalf("lone caller refused retry %d", i)
+		}
+		lone.release()
 	}
 }
