@@ -11,14 +11,16 @@ import (
 // upstreams while a lone caller can still retry. Fast failures would turn
 // those places over and over, so each retry also spends one from a
 // balance that each call adds the ratio to (as Finagle's budget does):
-// retries add at most that fraction of the calls. Under the minimum's
-// load (no more calls in flight than MinRetries) a retry may run the
-// balance into debt (down to -MinRetries), unless the budget was starved
-// under load and has not been refilled since: so a lone caller can
-// retry, and the tail of an outage does not retry past the budget. A call takes a token when it decides to
+// retries add at most that fraction of the calls. While the minimum
+// governs (ratio·calls in flight below MinRetries: fewer than 15 calls by
+// default) a retry may run the balance into debt, which later calls repay,
+// unless the budget was starved under load and has not been refilled
+// since: so a lone caller can retry, and the tail of an outage does not
+// retry past the budget. A call takes a token when it decides to
 // retry (before any wait for a deployment) and gives it back when the
 // retry's attempt ends; a call that is refused a token fails at once with
-// its last error (Error.BudgetRefused).
+// its last error (Error.BudgetRefused). A retry that waits for a
+// deployment gives its place back during the wait.
 
 // retryBudget counts the calls and the retries in flight. Safe for
 // concurrent use: atomics only, no lock.
@@ -32,7 +34,7 @@ type retryBudget struct {
 	retries atomic.Int64 // retry tokens held
 	// balance is the retries that may still be made under load, in
 	// thousandths of one: each call adds ratio, each retry under load
-	// takes one; it keeps at most ratio·(calls in flight), or one retry,
+	// takes one; it keeps at most ratio·(calls in flight), or MinRetries,
 	// so that quiet times bank no burst.
 	balance atomic.Int64
 	// starved: a retry under load was refused for want of balance, and
@@ -69,7 +71,7 @@ func (b *retryBudget) enter() {
 		return
 	}
 	n := b.calls.Add(1)
-	limit := max(int64(b.ratio*float64(n)*milli), milli)
+	limit := max(int64(b.ratio*float64(n)*milli), b.min*milli, milli)
 	add := int64(b.ratio * milli)
 	for {
 		v := b.balance.Load()
@@ -89,8 +91,9 @@ func (b *retryBudget) leave() {
 	}
 }
 
-// acquire takes a retry token when the budget allows one.
-func (b *retryBudget) acquire() bool {
+// acquire takes a retry token when the budget allows one, spending from
+// the balance unless paid (the retry paid for it before a wait).
+func (b *retryBudget) acquire(paid bool) bool {
 	if b.off {
 		return true
 	}
@@ -105,7 +108,12 @@ func (b *retryBudget) acquire() bool {
 			break
 		}
 	}
-	light := calls <= b.min && !b.starved.Load() // may run into debt
+	if paid {
+		return true
+	}
+	// While the minimum governs (ratio·calls below it), a retry may run
+	// the balance into debt, unless the budget was starved under load.
+	light := int64(b.ratio*float64(calls)) < b.min && !b.starved.Load()
 	for {
 		v := b.balance.Load()
 		if v < milli && !light {
@@ -127,25 +135,33 @@ func (b *retryBudget) release() {
 }
 
 // takeRetry gets the call a retry token, unless it holds one already (a
-// retry whose deployment refused it at Begin, or after a wait). It reports
-// false, and marks the call, when the budget refuses.
+// retry whose deployment refused it at Begin). It reports false, and marks
+// the call, when the budget refuses.
 func (c *call) takeRetry() bool {
 	if c.retryToken {
 		return true
 	}
-	if !c.r.set.budget.acquire() {
+	if !c.r.set.budget.acquire(c.retryPaid) {
 		c.budgetRefused = true
 		return false
 	}
-	c.retryToken = true
+	c.retryToken, c.retryPaid = true, true
 	return true
+}
+
+// pauseRetry gives back the token of a retry that waits for a deployment
+// (a wait adds no load); the retry stays paid for, and takes a token again
+// after the wait.
+func (c *call) pauseRetry() {
+	if c.retryToken {
+		c.retryToken = false
+		c.r.set.budget.release()
+	}
 }
 
 // dropRetry gives back the call's retry token, if it holds one: its retry
 // attempt ended, or the call did.
 func (c *call) dropRetry() {
-	if c.retryToken {
-		c.retryToken = false
-		c.r.set.budget.release()
-	}
+	c.pauseRetry()
+	c.retryPaid = false
 }

@@ -401,7 +401,7 @@ func TestRetryBudgetBalance(t *testing.T) {
 	}
 	granted := 0
 	for range 100 {
-		if b.acquire() {
+		if b.acquire(false) {
 			granted++
 			b.release() // a fast failure: its place is free at once
 		}
@@ -412,14 +412,14 @@ func TestRetryBudgetBalance(t *testing.T) {
 	for range 48 {
 		b.leave()
 	}
-	if b.acquire() {
+	if b.acquire(false) {
 		t.Error("starved budget granted a retry under light load")
 	}
 	for range 5 { // five calls pay for one retry
 		b.enter()
 		b.leave()
 	}
-	if !b.acquire() {
+	if !b.acquire(false) {
 		t.Error("refilled budget refused a retry")
 	}
 	b.release()
@@ -427,7 +427,7 @@ func TestRetryBudgetBalance(t *testing.T) {
 	lone := newRetryBudget(RetryBudget{})
 	lone.enter()
 	for i := range 6 {
-		if !lone.acquire() {
+		if !lone.acquire(false) {
 			t.Fatalf("lone caller refused retry %d", i)
 		}
 		lone.release()

@@ -80,8 +80,9 @@ type call struct {
 	// and whether the budget refused it one. hungRetried: a retry after
 	// an attempt that hung was made. spent: the last group ended with an
 	// error its retries could not get past (see Error.RetriesSpent).
-	retryToken, budgetRefused bool
-	hungRetried, spent        bool
+	// retryPaid: the pending retry has spent from the budget's balance.
+	retryToken, retryPaid, budgetRefused bool
+	hungRetried, spent                   bool
 
 	// Within the group being tried: which deployments serve the call's tags
 	// and which are left out after failing or refusing in this call.
@@ -311,9 +312,13 @@ func (c *call) runGroup(g *group, fallback int) error {
 			if !ok || !c.takeRetry() { // the attempt after a wait is a retry
 				break
 			}
+			c.pauseRetry() // a wait adds no load
 			c.forgetTransient()
 			if err := c.r.clock.Sleep(c.ctx, wait); err != nil {
 				return err
+			}
+			if !c.takeRetry() {
+				break
 			}
 			waited = true
 			if lastErr == nil {
