@@ -54,10 +54,25 @@
 //     the router wait: an exponential backoff (0.5s·2^n capped at 8s, up to
 //     25% jitter subtracted), lengthened to the server's retry-after (when
 //     0–60s), to the earliest end of a cooldown and to Settings.RetryAfter.
-//     A wait longer than Settings.MaxRetryWait or past the context's
-//     deadline is not made; the call fails (or falls back) instead.
+//     A wait longer than Settings.MaxRetryWait (default 2s, shorter than a
+//     default cooldown, so that an outage fails fast instead of sitting
+//     out cooldowns) or past the call's deadline is not made; the call
+//     fails (or falls back) instead.
 //   - Settings.NumRetries (default 2) bounds retries per group;
 //     Settings.RetryPolicy sets it per error class; [WithNumRetries] per call.
+//   - An attempt that hung until its timeout (no answer at all) is retried
+//     at most once per call, and only on another deployment.
+//   - The retry budget (Settings.RetryBudget, on by default) caps retries
+//     across the router, as Envoy's does: at most 20% of the calls in
+//     flight may be retrying at once (at least 3), and, so that fast
+//     failures cannot turn those places over, retries add at most 20% of
+//     the calls made (a lone caller may retry on credit). A call refused
+//     a retry fails at once with its last error, marked
+//     (Error.BudgetRefused, errors.Is [ErrRetryBudget],
+//     AttemptInfo.BudgetRefused). Fallback groups are not held back.
+//   - The final [*Error] counts the retries and fallbacks, says whether the
+//     router's retries were spent (Error.RetriesSpent: a client should not
+//     retry at once) and when a deployment is back (Error.RetryAt).
 //   - When every deployment of a group is cooling down, the call fails with
 //     a [*NoDeploymentError] (errors.Is ErrAllCoolingDown) saying when the
 //     first comes back; with retries left and the return within
@@ -82,9 +97,15 @@
 // # Timeouts and cancellation
 //
 // Each attempt is bounded by the call's [WithTimeout], else the
-// deployment's Timeout, else Settings.Timeout; a stream's bound
-// (StreamTimeout first) covers the time to its first event. The caller's
-// context bounds everything, streams included; when it ends, the attempt
+// deployment's Timeout, else Settings.Timeout (default 5 minutes); a
+// stream's bound (StreamTimeout first) covers the time to its first event.
+// The whole call (attempts, waits, fallbacks; a stream until it opens) is
+// bounded by Settings.CallTimeout (default 10 minutes, LiteLLM's default
+// request timeout) when the caller's context has no earlier deadline, so a
+// hanging upstream costs at most one attempt's timeout plus one retry
+// elsewhere, never the client's 10 minutes per attempt. [NoTimeout] turns
+// either off. The caller's context bounds everything, streams included;
+// when it ends, the attempt
 // is not retried and not counted against the deployment, and its class
 // says why: ClassCanceled for a cancellation, ClassTimeout for the
 // context's deadline (as provider.ClassOf classifies them).

@@ -31,6 +31,9 @@ var (
 	ErrUnknownDeployment = errors.New("router: unknown deployment")
 	// ErrClosed is returned by calls made after Close.
 	ErrClosed = errors.New("router: closed")
+	// ErrRetryBudget matches an *Error whose call was refused a retry by
+	// the router's retry budget (Settings.RetryBudget): Error.BudgetRefused.
+	ErrRetryBudget = errors.New("router: retry budget spent")
 )
 
 // Attempt records one upstream call made for a request.
@@ -267,7 +270,30 @@ type Error struct {
 	// Err is the cause that ended routing: the last attempt's error, a
 	// *NoDeploymentError, an ErrUnknownModel error or the context's error.
 	Err error
+	// Retries and Fallbacks count, as Result's do, the retries within
+	// groups and the fallback groups tried.
+	Retries, Fallbacks int
+	// RetriesSpent reports that the router did all its retry policy
+	// allows for this call: the last group ended with an error that may be
+	// retried, but its retries were used up, no deployment was left (or
+	// worth waiting for), the call's deadline passed or the retry budget
+	// refused. A client retrying at once would only add load; the HTTP
+	// handler answers x-should-retry: false.
+	RetriesSpent bool
+	// BudgetRefused reports that the retry budget (Settings.RetryBudget)
+	// refused the call a retry, so it failed at once with its last error.
+	// errors.Is(err, ErrRetryBudget) reports the same.
+	BudgetRefused bool
+	// RetryAt is when the first deployment of the last group tried comes
+	// back (the end of a cooldown, of an exhausted rate-limit budget or of
+	// a server's retry-after), when known and later than the failure;
+	// RetryIn is RetryAt measured from the failure.
+	RetryAt time.Time
+	RetryIn time.Duration
 }
+
+// Is matches ErrRetryBudget when the budget refused the call a retry.
+func (e *Error) Is(target error) bool { return target == ErrRetryBudget && e.BudgetRefused }
 
 // Error names the model, every attempt (group/deployment, class, status),
 // the last attempt's error in full, and every group that had no deployment
@@ -320,6 +346,10 @@ func (e *Error) Error() string {
 		b.WriteString(sep)
 		b.WriteString(strings.TrimPrefix(u.Error(), "router: "))
 		sep = "; "
+	}
+	if e.BudgetRefused {
+		b.WriteString(sep)
+		b.WriteString("not retried: retry budget spent")
 	}
 	return b.String()
 }

@@ -87,6 +87,9 @@ type AttemptInfo struct {
 	// upstream reported none: a stream cut before its usage chunk, and
 	// resumed (prompt and delivered text counted with provider/tokens).
 	UsageEstimated bool
+	// BudgetRefused reports that the retry policy allowed a retry after
+	// this attempt but the retry budget (Settings.RetryBudget) refused it.
+	BudgetRefused bool
 }
 
 // RequestInfo describes one Do or Stream call from start to end.
@@ -123,6 +126,9 @@ type RequestInfo struct {
 	Err error
 	// ClosedEarly reports a stream the caller closed before its end.
 	ClosedEarly bool
+	// BudgetRefused reports that the retry budget refused the call a
+	// retry (see Error.BudgetRefused).
+	BudgetRefused bool
 	// CacheHit reports an answer from the response cache: no deployment
 	// was called (Deployment is empty, Attempts 0, Cost 0; Usage is the
 	// cached answer's).
@@ -146,7 +152,7 @@ func (c *call) attemptHook(g *group, d *deployment.Deployment, a *attemptResult,
 		Model: c.model, ModelGroup: g.name, Deployment: d.ID(), UpstreamModel: d.Config().Model,
 		Endpoint: c.req.Endpoint, Stream: c.stream, Metadata: c.opts.metadata, Start: a.start,
 		Latency: a.latency(), TTFT: a.ttft, StatusCode: a.status,
-		Retry: retry, Fallback: fallback, WillRetry: willRetry,
+		Retry: retry, Fallback: fallback, WillRetry: willRetry, BudgetRefused: a.budgetRefused,
 		Resumed: c.opts.resume.after > 0, ResumedAfterChunks: c.opts.resume.after,
 	}
 	info.Cooldown = announced(a.fx)
@@ -169,6 +175,7 @@ func (c *call) requestHook(err error) {
 		Model: c.model, Stream: c.stream, Metadata: c.opts.metadata,
 		Start: c.start, Latency: c.r.clock.Now().Sub(c.start),
 		Attempts: len(c.attempts), Retries: c.retries, Fallbacks: c.fallbacks, Err: err,
+		BudgetRefused: c.budgetRefused,
 	}
 	if c.req != nil {
 		info.Endpoint = c.req.Endpoint

@@ -61,8 +61,30 @@
 // fails readiness while the calls in flight finish; follow it with
 // http.Server.Shutdown.
 //
+// An error answered after routing says what the router already did, so
+// that a client does not retry it again: X-Switchyard-Attempted-Retries
+// and X-Switchyard-Attempted-Fallbacks, as on a success;
+// x-should-retry: false when the router's retries were spent (or its retry
+// budget refused one) and the status is one an SDK would retry (408, 409,
+// 429, 5xx); and retry-after (and retry-after-ms) when a deployment is
+// back at a known time. A retry refused by the budget also says so in the
+// message. Caller mistakes (400s) keep their shape.
+//
+// # Client settings
+//
+// The router is the one place that retries. The official OpenAI SDKs honour
+// x-should-retry, so their default retries add no load once the router
+// gave up; to stop them retrying anything (connection errors to the
+// gateway included), turn them off: option.WithMaxRetries(0) in openai-go,
+// max_retries=0 in Python, maxRetries: 0 in Node. Give the client a timeout
+// above the router's call deadline (router.Settings.CallTimeout, 10
+// minutes by default) so the router's answer, not the client's own
+// timeout, ends a slow call.
+//
 // # Metrics
 //
 // [NewMetrics] registers Prometheus collectors fed by router hooks: pass
 // [Metrics.Hooks] to router.WithHooks and [WithMetrics] to [New].
+// switchyard_retry_budget_refusals_total counts the calls the router's
+// retry budget refused a retry.
 package handler

@@ -58,6 +58,8 @@
 //	router_settings.routing_strategy(_args)     router.Settings.RoutingStrategy(Args)
 //	  num_retries, retry_policy, retry_after    .NumRetries, .RetryPolicy, .RetryAfter
 //	  timeout, stream_timeout                   .Timeout, .StreamTimeout
+//	  (LiteLLM has no name for .CallTimeout, .MaxRetryWait or .RetryBudget;
+//	  their defaults apply: 10 minutes, 2s, 20% of the calls)
 //	  allowed_fails, cooldown_time              .Deployment.AllowedFails, .Deployment.CooldownTime (0: off)
 //	  fallbacks, context_window_fallbacks,      .Fallbacks, .ContextWindowFallbacks,
 //	  content_policy_fallbacks,                 .ContentPolicyFallbacks,
