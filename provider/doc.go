@@ -7,7 +7,8 @@
 //
 // Requests and responses carry the raw JSON bodies, so that every field the
 // library does not model reaches the upstream, and every field the upstream
-// sends reaches the caller, unchanged. Typed requests and responses are the
+// sends reaches the caller, unchanged. A large answer may instead flow
+// through as [Response].Reader, when the [Request] asks for PassThrough. Typed requests and responses are the
 // official SDK's types (github.com/openai/openai-go/v3), used through the
 // typed calls of package router/typed (typed.Chat, ...); this package does
 // not decode bodies.

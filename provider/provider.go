@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"time"
 )
@@ -62,6 +63,20 @@ type Request struct {
 	Header http.Header
 	// Timeout bounds this call when positive, in addition to the context.
 	Timeout time.Duration
+	// PassThrough asks for a large non-streaming answer as a reader
+	// rather than bytes, so that it is never held whole: a Client that
+	// supports it may return the 2xx answer in Response.Reader, which
+	// hands the body over as it arrives. Ask only when nothing needs the
+	// whole body; a Client that converts the answer (the OpenAI client's
+	// Responses bridge) reads it whole anyway. The router asks for it when
+	// its caller does and neither its response cache nor a content-filter
+	// check needs the body (see package router).
+	PassThrough bool
+	// MaxResponseBytes bounds the size of the non-streaming answer when
+	// positive, instead of the Client's own limit (the OpenAI client's
+	// Config.MaxResponseBytes); a larger answer fails, and a Reader is cut
+	// with an error at the limit.
+	MaxResponseBytes int64
 }
 
 // Form is a multipart/form-data upload, such as an audio transcription.
@@ -91,9 +106,18 @@ type Response struct {
 	// Header is the upstream's response header, given back to the caller.
 	Header http.Header
 	// Body is the JSON body, as the caller should see it. Fields the
-	// library does not model are kept.
+	// library does not model are kept. Nil when Reader is set.
 	Body []byte
-	// Usage is the token usage read from the body, zero when absent.
+	// Reader, when not nil, is the body instead of Body: an answer to a
+	// Request with PassThrough, given as it arrives. The caller must read
+	// it to its end (io.EOF) or Close it; it is not safe for concurrent
+	// use. A body cut before its end, or past Request.MaxResponseBytes,
+	// ends with an error, never a silent truncation. Header's
+	// Content-Length, when present, is its length.
+	Reader io.ReadCloser
+	// Usage is the token usage read from the body, zero when absent. With
+	// Reader it is read as the body passes, and set once Reader has
+	// returned io.EOF.
 	Usage Usage
 }
 

@@ -25,6 +25,8 @@ type attemptResult struct {
 	status     int           // the upstream's HTTP status, 0 when none came
 	usage      provider.Usage
 	fx         deployment.Effects // what the attempt did to the deployment
+	// budgetRefused: the retry budget refused the retry after it.
+	budgetRefused bool
 }
 
 func (a *attemptResult) latency() time.Duration { return a.end.Sub(a.start) }
@@ -72,9 +74,25 @@ func (c *call) begin(d *deployment.Deployment) (att deployment.Attempt, sh share
 	return att, sh, start, true
 }
 
-// attemptTimeout is the bound of one attempt on d: the call's, else the
-// deployment's, else the router's (stream timeouts first for streams).
+// attemptTimeout is the bound of one attempt on d (see ownTimeout), cut
+// to what is left of the call's deadline (Settings.CallTimeout); 0 for
+// none.
 func (c *call) attemptTimeout(d *deployment.Deployment) time.Duration {
+	t := c.ownTimeout(d)
+	if !c.deadline.IsZero() {
+		if left := max(time.Until(c.deadline), time.Nanosecond); t <= 0 || left < t {
+			t = left
+		}
+	}
+	if t == NoTimeout {
+		return 0
+	}
+	return t
+}
+
+// ownTimeout is the bound of one attempt on d: the call's, else the
+// deployment's, else the router's (stream timeouts first for streams).
+func (c *call) ownTimeout(d *deployment.Deployment) time.Duration {
 	if c.opts.timeout > 0 {
 		return c.opts.timeout
 	}
@@ -104,11 +122,14 @@ func (c *call) tryDo(g *group, d *deployment.Deployment) (a attemptResult) {
 	if t := c.attemptTimeout(d); t > 0 {
 		ctx, cancel = context.WithTimeout(c.ctx, t)
 	}
-	resp, err := d.Client().Do(ctx, c.req)
+	resp, err := d.Client().Do(ctx, c.attemptRequest(g))
 	if err == nil && resp == nil {
 		err = &provider.Error{Class: provider.ClassConnection, Message: "client returned no response"}
 	}
 	a.end = c.r.clock.Now()
+	if err == nil && resp.Reader != nil { // ends when the body does: see passthrough.go
+		return c.passOpen(g, d, att, sh, cancel, resp, a)
+	}
 	o := deployment.Outcome{Latency: a.latency()}
 	if err != nil {
 		a.err = c.normalize(err, d, ctx)
@@ -272,8 +293,9 @@ func announced(fx deployment.Effects) time.Time {
 }
 
 // logCooldown logs, once per incident, that attempt a put a deployment in
-// cooldown.
+// cooldown, and keeps why for a NoDeploymentError.
 func (r *Router) logCooldown(ctx context.Context, group, id string, a *attemptResult) {
+	r.keepCause(id, a)
 	if !r.log.Enabled(ctx, slog.LevelWarn) {
 		return
 	}

@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -62,20 +63,35 @@ type Settings struct {
 	RetryAfter time.Duration
 	// MaxRetryWait is the longest the router waits before one retry: for a
 	// server's retry-after hint, for backoff, or for the earliest cooldown
-	// to end. A retry that would need a longer wait is not made. Default
-	// DefaultMaxRetryWait (60s, the largest retry-after the OpenAI Python
-	// SDK accepts).
+	// to end. A retry that would need a longer wait is not made: the call
+	// fails (or falls back) at once, and the handler's answer says when a
+	// deployment is back (retry-after). Default DefaultMaxRetryWait (2s);
+	// NoTimeout leaves only the caller's deadline and CallTimeout.
 	MaxRetryWait time.Duration
+	// RetryBudget caps the retries in flight across the router, so that
+	// an outage cannot multiply the load on the upstreams. The zero value
+	// is the default budget (20% of the calls in flight, at least 3).
+	RetryBudget RetryBudget
 
-	// Timeout bounds one non-streaming attempt. A deployment's own Timeout
-	// wins over it and a per-call WithTimeout wins over both. Zero means no
-	// bound beyond the context and the client's own.
+	// Timeout bounds one non-streaming attempt (LiteLLM timeout). A
+	// deployment's own Timeout wins over it and a per-call WithTimeout
+	// wins over both. Zero means DefaultTimeout (5 minutes: half of
+	// DefaultCallTimeout, so that an attempt that hangs leaves time for
+	// one retry elsewhere); NoTimeout leaves attempts bounded only by the
+	// call's deadline and the client's own timeout.
 	Timeout time.Duration
 	// StreamTimeout bounds one streaming attempt until its first event
-	// (time to first token); after the first event the stream runs as long
-	// as the caller's context allows. Precedence as for Timeout; when no
-	// stream timeout is set anywhere, the applicable Timeout is used.
+	// (time to first token, LiteLLM stream_timeout); after the first event
+	// the stream runs as long as the caller's context allows. Precedence
+	// as for Timeout; when no stream timeout is set anywhere, the
+	// applicable Timeout is used.
 	StreamTimeout time.Duration
+	// CallTimeout bounds a whole call, every attempt, wait and fallback
+	// included (for a stream, until it opens), when the caller's context
+	// has no earlier deadline. Zero means DefaultCallTimeout (10 minutes,
+	// LiteLLM's default request timeout); NoTimeout leaves only the
+	// caller's context.
+	CallTimeout time.Duration
 
 	// Deployment tunes the health and latency tracking of every
 	// deployment: AllowedFails (LiteLLM allowed_fails), CooldownTime
@@ -109,14 +125,57 @@ type Settings struct {
 	// enable_pre_call_checks). The prompt is counted once per call, and
 	// only when some deployment of the group knows its context window.
 	EnablePreCallChecks bool
+
+	// StreamResume turns on and tunes mid-stream recovery of chat streams
+	// (LiteLLM enable_mid_stream_fallback_continuation): a stream that
+	// breaks after part of the answer reached the caller is continued on
+	// another deployment of its group. Off by default. See StreamResume.
+	StreamResume StreamResume
+}
+
+// RetryBudget caps the retries in flight across a router, as Envoy's
+// retry budget does: at any moment at most Ratio of the calls in flight
+// may be retrying, and MinRetries retries are always allowed, so that a
+// lone caller can still retry. A call refused by the budget fails at once
+// with the last error it got, marked (Error.BudgetRefused, errors.Is
+// ErrRetryBudget). A retry holds its place in the budget from the decision
+// to retry (any wait included) to the end of its attempt. Fallback groups
+// are not retries and are not held back; their retries are.
+type RetryBudget struct {
+	// Ratio is the fraction of the calls in flight that may be retrying
+	// at once, in (0, 1]. Zero means DefaultRetryBudgetRatio (0.2).
+	Ratio float64
+	// MinRetries is how many retries may be in flight whatever the ratio
+	// (Envoy min_retry_concurrency). nil means
+	// DefaultRetryBudgetMinRetries (3); new(0) allows only the ratio.
+	MinRetries *int
+	// Disabled turns the budget off: every retry the policy allows is
+	// made.
+	Disabled bool
 }
 
 // Defaults of Settings.
 const (
 	DefaultNumRetries   = 2
 	DefaultMaxFallbacks = 5
-	DefaultMaxRetryWait = 60 * time.Second
+	// DefaultMaxRetryWait (2s) covers the backoff of the default two
+	// retries (0.5s, 1s) and a short retry-after, and is shorter than a
+	// default cooldown (5s): in an outage a call fails at once, saying
+	// when a deployment is back, instead of sitting out cooldowns.
+	DefaultMaxRetryWait = 2 * time.Second
+	// DefaultTimeout bounds one attempt; DefaultCallTimeout a whole call
+	// (LiteLLM's default request timeout is 600s).
+	DefaultTimeout     = 5 * time.Minute
+	DefaultCallTimeout = 10 * time.Minute
+	// DefaultRetryBudgetRatio and DefaultRetryBudgetMinRetries are those
+	// of Envoy's retry budget.
+	DefaultRetryBudgetRatio      = 0.2
+	DefaultRetryBudgetMinRetries = 3
 )
+
+// NoTimeout, as Settings.Timeout, StreamTimeout, CallTimeout or
+// MaxRetryWait, turns that bound off.
+const NoTimeout = time.Duration(math.MaxInt64)
 
 // ConfigError reports an invalid Config, naming the field at fault.
 type ConfigError struct {
@@ -154,6 +213,8 @@ type settings struct {
 	// fallbacks lists by resolved group name.
 	fallbacks, cwFallbacks, cpFallbacks map[string][]string
 	defaultFallbacks                    []string
+	// budget is the router's retry budget (made here, one per router).
+	budget *retryBudget
 }
 
 // validateSettings checks s and applies defaults. groups is the set of
@@ -189,6 +250,7 @@ func validateSettings(s Settings, groups map[string]bool, aliases map[string]str
 		{"Settings.MaxRetryWait", s.MaxRetryWait},
 		{"Settings.Timeout", s.Timeout},
 		{"Settings.StreamTimeout", s.StreamTimeout},
+		{"Settings.CallTimeout", s.CallTimeout},
 		{"Settings.Deployment.FailureWindow", s.Deployment.FailureWindow},
 		{"Settings.Deployment.AuthCooldown", s.Deployment.AuthCooldown},
 		{"Settings.Deployment.QuotaCooldown", s.Deployment.QuotaCooldown},
@@ -202,6 +264,21 @@ func validateSettings(s Settings, groups map[string]bool, aliases map[string]str
 	if s.MaxRetryWait == 0 {
 		out.MaxRetryWait = DefaultMaxRetryWait
 	}
+	if s.Timeout == 0 {
+		out.Timeout = DefaultTimeout
+	}
+	if s.CallTimeout == 0 {
+		out.CallTimeout = DefaultCallTimeout
+	}
+	if b := s.RetryBudget; !b.Disabled {
+		if !(b.Ratio >= 0 && b.Ratio <= 1) { // NaN included
+			return nil, configErr("Settings.RetryBudget.Ratio", "must be in (0, 1], got %g", b.Ratio)
+		}
+		if b.MinRetries != nil && *b.MinRetries < 0 {
+			return nil, configErr("Settings.RetryBudget.MinRetries", "must not be negative, got %d", *b.MinRetries)
+		}
+	}
+	out.budget = newRetryBudget(s.RetryBudget)
 	if d := s.Deployment.CooldownTime; d != nil && *d < 0 {
 		return nil, configErr("Settings.Deployment.CooldownTime", "must not be negative, got %s", *d)
 	}
@@ -210,6 +287,9 @@ func validateSettings(s Settings, groups map[string]bool, aliases map[string]str
 	}
 	if n := s.Deployment.AllowedFails; n != nil && *n < 0 {
 		return nil, configErr("Settings.Deployment.AllowedFails", "must not be negative, got %d", *n)
+	}
+	if err := checkStreamResume(s.StreamResume); err != nil {
+		return nil, err
 	}
 	if n := s.MaxFallbacks; n != nil {
 		if *n < 0 {

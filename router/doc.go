@@ -54,15 +54,34 @@
 //     the router wait: an exponential backoff (0.5s·2^n capped at 8s, up to
 //     25% jitter subtracted), lengthened to the server's retry-after (when
 //     0–60s), to the earliest end of a cooldown and to Settings.RetryAfter.
-//     A wait longer than Settings.MaxRetryWait or past the context's
-//     deadline is not made; the call fails (or falls back) instead.
+//     A wait longer than Settings.MaxRetryWait (default 2s, shorter than a
+//     default cooldown, so that an outage fails fast instead of sitting
+//     out cooldowns) or past the call's deadline is not made; the call
+//     fails (or falls back) instead.
 //   - Settings.NumRetries (default 2) bounds retries per group;
 //     Settings.RetryPolicy sets it per error class; [WithNumRetries] per call.
+//   - An attempt that hung until its timeout (no answer at all) is retried
+//     at most once per call, and only on another deployment.
+//   - The retry budget (Settings.RetryBudget, on by default) caps retries
+//     across the router, as Envoy's does: at most 20% of the calls in
+//     flight may be retrying at once (at least 3), and, so that fast
+//     failures cannot turn those places over, retries add at most 20% of
+//     the calls made (a lone caller may retry on credit). A call refused
+//     a retry fails at once with its last error, marked
+//     (Error.BudgetRefused, errors.Is [ErrRetryBudget],
+//     AttemptInfo.BudgetRefused). Fallback groups are not held back.
+//   - The final [*Error] counts the retries and fallbacks, says whether the
+//     router's retries were spent (Error.RetriesSpent: a client should not
+//     retry at once) and when a deployment is back (Error.RetryAt).
 //   - When every deployment of a group is cooling down, the call fails with
 //     a [*NoDeploymentError] (errors.Is ErrAllCoolingDown) saying when the
 //     first comes back; with retries left and the return within
 //     MaxRetryWait and the context's deadline, the router waits for it
 //     instead (the wait uses one retry).
+//   - Nothing is retried once any part of the answer reached the caller: a
+//     stream after its first event, a passed-through body (see below) once
+//     Do returned it. Such a failure is an error to the caller, never a
+//     silent truncation.
 //
 // # Fallbacks
 //
@@ -78,9 +97,15 @@
 // # Timeouts and cancellation
 //
 // Each attempt is bounded by the call's [WithTimeout], else the
-// deployment's Timeout, else Settings.Timeout; a stream's bound
-// (StreamTimeout first) covers the time to its first event. The caller's
-// context bounds everything, streams included; when it ends, the attempt
+// deployment's Timeout, else Settings.Timeout (default 5 minutes); a
+// stream's bound (StreamTimeout first) covers the time to its first event.
+// The whole call (attempts, waits, fallbacks; a stream until it opens) is
+// bounded by Settings.CallTimeout (default 10 minutes, LiteLLM's default
+// request timeout) when the caller's context has no earlier deadline, so a
+// hanging upstream costs at most one attempt's timeout plus one retry
+// elsewhere, never the client's 10 minutes per attempt. [NoTimeout] turns
+// either off. The caller's context bounds everything, streams included;
+// when it ends, the attempt
 // is not retried and not counted against the deployment, and its class
 // says why: ClassCanceled for a cancellation, ClassTimeout for the
 // context's deadline (as provider.ClassOf classifies them).
@@ -98,6 +123,48 @@
 // started per stream; a stream dropped without Close is closed when the
 // garbage collector finds it, so it leaks neither its connection nor the
 // deployment's in-flight count.
+//
+// # Mid-stream recovery
+//
+// With Settings.StreamResume (or [WithStreamResume] for one call), a chat
+// stream that breaks after its first event (the connection cut, an error
+// event, the stream timeout between chunks) is resumed instead: the router
+// sends the original request to another deployment of the same group,
+// never the one that broke, with the text delivered so far as a last
+// assistant message marked as the provider expects ([Continuation]:
+// "prefix": true for DeepSeek and Mistral, continue_final_message for vLLM,
+// a plain message otherwise), and splices the continuation into the same
+// StreamResult: same chunk id, created and model, no second role chunk,
+// "switchyard_resumed": true on the first spliced chunk
+// ([StreamResult.Seam]). Both attempts are reported to OnAttempt (the cut
+// one with its error and WillRetry, the resume with Resumed and
+// ResumedAfterChunks), each is charged to its deployment, and the caller's
+// usage is their sum. A resume makes at most the retries the policy allows
+// for the cut's class, on deployments not yet tried, and never waits; when
+// none opens, the stream ends with the error that cut it. Streams with
+// tool calls, reasoning or refusals, n > 1, a finish_reason already
+// delivered, and non-chat streams (legacy completions, Responses) are
+// never resumed; at most one resume per stream by default. Recovery is off
+// by default: the cut attempt is still charged upstream. With it off, a
+// stream that breaks ends with its error, as described above.
+//
+// # Large answers
+//
+// A Do call whose provider.Request sets PassThrough (router/handler sets it
+// for every non-streaming call) may get a large answer as Result.Reader
+// instead of Result.Body: the OpenAI client hands over an answer larger
+// than its first 32 KiB as it arrives, so that a 100 MB embeddings answer
+// is never held whole. The router reads it whole anyway when something
+// needs the body: the response cache storing it, or a group's
+// ContentPolicyFallbacks (whose finish_reason check reads chat and
+// completion answers). Everything before the status and headers is
+// retried as usual; a failure while the body flows ends it with an error
+// from Read. Like a stream's, the attempt ends when the body has been read
+// to its end, failed or been closed: the deployment counts it in flight
+// until then, settles its tpm with the usage read from the body as it
+// passed (the top-level "usage" object), and the hooks report it then.
+// Request.MaxResponseBytes (router/handler's WithMaxResponseBytes) bounds
+// the answer, whole or passed through.
 //
 // # Observability
 //

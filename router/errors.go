@@ -31,6 +31,9 @@ var (
 	ErrUnknownDeployment = errors.New("router: unknown deployment")
 	// ErrClosed is returned by calls made after Close.
 	ErrClosed = errors.New("router: closed")
+	// ErrRetryBudget matches an *Error whose call was refused a retry by
+	// the router's retry budget (Settings.RetryBudget): Error.BudgetRefused.
+	ErrRetryBudget = errors.New("router: retry budget spent")
 )
 
 // Attempt records one upstream call made for a request.
@@ -77,7 +80,114 @@ type NoDeploymentError struct {
 	RetryAt time.Time
 	// RetryIn is RetryAt measured from when the error was made.
 	RetryIn time.Duration
+	// Causes says, for the deployments counted under cooldown or
+	// breaker_open, which failure put each out and until when, as far as
+	// this router saw it (a cooldown another replica set has none), in
+	// configuration order.
+	Causes []CooldownCause
 }
+
+// CooldownCause is the failure that put a deployment in cooldown: a 401
+// that took the only deployment out for AuthCooldown, say, so that the
+// caller told "no deployment available" learns why.
+type CooldownCause struct {
+	// Deployment is the deployment's ID.
+	Deployment string
+	// Class, StatusCode and Code are the failure's class, upstream HTTP
+	// status (0 when none came) and upstream error code (such as
+	// "invalid_api_key", empty when none was given).
+	Class      provider.Class
+	StatusCode int
+	Code       string
+	// At is when the failure was seen; Until when the cooldown it started
+	// ends.
+	At, Until time.Time
+}
+
+// String describes the cause, such as `deployment "key-1": authentication
+// failed (401 invalid_api_key) at 2026-12-03T14:00:00Z, cooling down until
+// 2026-12-03T14:10:00Z`.
+func (c CooldownCause) String() string {
+	var b strings.Builder
+	b.WriteString("deployment ")
+	b.WriteString(strconv.Quote(c.Deployment))
+	b.WriteString(": ")
+	b.WriteString(classFailure(c.Class))
+	if c.StatusCode != 0 || c.Code != "" {
+		b.WriteString(" (")
+		if c.StatusCode != 0 {
+			b.WriteString(strconv.Itoa(c.StatusCode))
+			if c.Code != "" {
+				b.WriteByte(' ')
+			}
+		}
+		b.WriteString(truncate(c.Code, 60))
+		b.WriteByte(')')
+	}
+	b.WriteString(" at ")
+	b.WriteString(c.At.UTC().Format(time.RFC3339))
+	b.WriteString(", cooling down until ")
+	b.WriteString(c.Until.UTC().Format(time.RFC3339))
+	return b.String()
+}
+
+// classFailure names a failure of class c in words.
+func classFailure(c provider.Class) string {
+	switch c {
+	case provider.ClassAuth:
+		return "authentication failed"
+	case provider.ClassQuotaExhausted:
+		return "quota exhausted"
+	case provider.ClassRateLimited:
+		return "rate limited"
+	case provider.ClassTimeout:
+		return "timed out"
+	}
+	return c.String()
+}
+
+// AuthFailed reports whether every deployment of the group is out because
+// its last failure was an authentication failure (a 401 or 403 upstream):
+// the gateway's upstream credentials are wrong, not the caller's request.
+func (e *NoDeploymentError) AuthFailed() bool {
+	if e.Deployments == 0 || len(e.Causes) != e.Deployments {
+		return false
+	}
+	for _, c := range e.Causes {
+		if c.Class != provider.ClassAuth {
+			return false
+		}
+	}
+	return true
+}
+
+// keepCause remembers why attempt a put deployment id in cooldown.
+func (r *Router) keepCause(id string, a *attemptResult) {
+	if a.err == nil || a.fx.Cooldown.IsZero() {
+		return
+	}
+	r.causes.Store(id, &CooldownCause{
+		Deployment: id, Class: a.err.Class, StatusCode: a.err.StatusCode, Code: a.err.Code,
+		At: a.end, Until: a.fx.Cooldown,
+	})
+}
+
+// causeOf returns why deployment id is cooling down at now, when this
+// router saw the failure and the cooldown it started is still running.
+func (r *Router) causeOf(id string, now time.Time) (CooldownCause, bool) {
+	v, ok := r.causes.Load(id)
+	if !ok {
+		return CooldownCause{}, false
+	}
+	c := v.(*CooldownCause)
+	if !c.Until.After(now) {
+		return CooldownCause{}, false
+	}
+	return *c, true
+}
+
+// maxCausesInError caps the causes NoDeploymentError.Error lists.
+const maxCausesInError = 5
 
 // Error describes the group's state, such as
 // `router: model group "gpt-4o": no deployment available: 3 deployments: 2 cooldown, 1 rpm_limit (first back in 4.2s)`.
@@ -88,7 +198,7 @@ func (e *NoDeploymentError) Error() string {
 	b.WriteString(": no deployment available")
 	if len(e.Tags) > 0 {
 		b.WriteString(" for tags ")
-		b.WriteString(strings.Join(e.Tags, ","))
+		b.WriteString(truncate(strings.Join(e.Tags, ","), 200))
 	}
 	if e.Deployments == 0 {
 		b.WriteString(": no deployments")
@@ -113,6 +223,14 @@ func (e *NoDeploymentError) Error() string {
 	}
 	if !e.RetryAt.IsZero() {
 		fmt.Fprintf(&b, " (first back in %s)", e.RetryIn.Round(time.Millisecond))
+	}
+	for i, c := range e.Causes {
+		if i == maxCausesInError {
+			fmt.Fprintf(&b, "; and %d more", len(e.Causes)-i)
+			break
+		}
+		b.WriteString("; ")
+		b.WriteString(c.String())
 	}
 	return b.String()
 }
@@ -152,7 +270,30 @@ type Error struct {
 	// Err is the cause that ended routing: the last attempt's error, a
 	// *NoDeploymentError, an ErrUnknownModel error or the context's error.
 	Err error
+	// Retries and Fallbacks count, as Result's do, the retries within
+	// groups and the fallback groups tried.
+	Retries, Fallbacks int
+	// RetriesSpent reports that the router did all its retry policy
+	// allows for this call: the last group ended with an error that may be
+	// retried, but its retries were used up, no deployment was left (or
+	// worth waiting for), the call's deadline passed or the retry budget
+	// refused. A client retrying at once would only add load; the HTTP
+	// handler answers x-should-retry: false.
+	RetriesSpent bool
+	// BudgetRefused reports that the retry budget (Settings.RetryBudget)
+	// refused the call a retry, so it failed at once with its last error.
+	// errors.Is(err, ErrRetryBudget) reports the same.
+	BudgetRefused bool
+	// RetryAt is when the first deployment of the last group tried comes
+	// back (the end of a cooldown, of an exhausted rate-limit budget or of
+	// a server's retry-after), when known and later than the failure;
+	// RetryIn is RetryAt measured from the failure.
+	RetryAt time.Time
+	RetryIn time.Duration
 }
+
+// Is matches ErrRetryBudget when the budget refused the call a retry.
+func (e *Error) Is(target error) bool { return target == ErrRetryBudget && e.BudgetRefused }
 
 // Error names the model, every attempt (group/deployment, class, status),
 // the last attempt's error in full, and every group that had no deployment
@@ -205,6 +346,10 @@ func (e *Error) Error() string {
 		b.WriteString(sep)
 		b.WriteString(strings.TrimPrefix(u.Error(), "router: "))
 		sep = "; "
+	}
+	if e.BudgetRefused {
+		b.WriteString(sep)
+		b.WriteString("not retried: retry budget spent")
 	}
 	return b.String()
 }

@@ -74,7 +74,22 @@ type AttemptInfo struct {
 	// WillRetry reports whether the router decided to try again, in the
 	// same group or a fallback group. The next attempt may still not
 	// happen when no deployment is left or the wait would be too long.
+	// For a stream cut midway it reports that the router will try to
+	// resume it (see StreamResume).
 	WillRetry bool
+	// Resumed reports an attempt made to resume a stream that broke after
+	// ResumedAfterChunks events had reached the caller (see StreamResume):
+	// its request carried the partial answer, and its events were spliced
+	// into the caller's stream.
+	Resumed            bool
+	ResumedAfterChunks int
+	// UsageEstimated reports a Usage the router estimated because the
+	// upstream reported none: a stream cut before its usage chunk, and
+	// resumed (prompt and delivered text counted with provider/tokens).
+	UsageEstimated bool
+	// BudgetRefused reports that the retry policy allowed a retry after
+	// this attempt but the retry budget (Settings.RetryBudget) refused it.
+	BudgetRefused bool
 }
 
 // RequestInfo describes one Do or Stream call from start to end.
@@ -98,14 +113,22 @@ type RequestInfo struct {
 	// Attempts counts upstream calls; Retries and Fallbacks count the
 	// retries within groups and the fallback groups tried.
 	Attempts, Retries, Fallbacks int
-	// Usage and Cost are those of the attempt that served the call.
+	// Usage and Cost are those of the attempt that served the call; for
+	// a resumed stream, of every attempt whose events reached the caller,
+	// summed.
 	Usage provider.Usage
 	Cost  float64
+	// Resumes counts the times a stream was resumed on another deployment
+	// after it broke midway (see StreamResume).
+	Resumes int
 	// Err is the call's error, nil on success. A caller's mistake found
 	// before any attempt is a *RequestError inside it.
 	Err error
 	// ClosedEarly reports a stream the caller closed before its end.
 	ClosedEarly bool
+	// BudgetRefused reports that the retry budget refused the call a
+	// retry (see Error.BudgetRefused).
+	BudgetRefused bool
 	// CacheHit reports an answer from the response cache: no deployment
 	// was called (Deployment is empty, Attempts 0, Cost 0; Usage is the
 	// cached answer's).
@@ -129,7 +152,8 @@ func (c *call) attemptHook(g *group, d *deployment.Deployment, a *attemptResult,
 		Model: c.model, ModelGroup: g.name, Deployment: d.ID(), UpstreamModel: d.Config().Model,
 		Endpoint: c.req.Endpoint, Stream: c.stream, Metadata: c.opts.metadata, Start: a.start,
 		Latency: a.latency(), TTFT: a.ttft, StatusCode: a.status,
-		Retry: retry, Fallback: fallback, WillRetry: willRetry,
+		Retry: retry, Fallback: fallback, WillRetry: willRetry, BudgetRefused: a.budgetRefused,
+		Resumed: c.opts.resume.after > 0, ResumedAfterChunks: c.opts.resume.after,
 	}
 	info.Cooldown = announced(a.fx)
 	if a.err != nil {
@@ -151,6 +175,7 @@ func (c *call) requestHook(err error) {
 		Model: c.model, Stream: c.stream, Metadata: c.opts.metadata,
 		Start: c.start, Latency: c.r.clock.Now().Sub(c.start),
 		Attempts: len(c.attempts), Retries: c.retries, Fallbacks: c.fallbacks, Err: err,
+		BudgetRefused: c.budgetRefused,
 	}
 	if c.req != nil {
 		info.Endpoint = c.req.Endpoint

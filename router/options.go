@@ -120,6 +120,7 @@ type callOptions struct {
 	noFallbacks  bool
 	promptTokens int
 	cache        cacheCall
+	resume       resumeCall
 }
 
 // WithTags restricts the call to deployments carrying at least one of the
@@ -181,4 +182,13 @@ func WithoutFallbacks() CallOption {
 // long the prompt is) and reserved against tpm limits.
 func WithPromptTokens(n int) CallOption {
 	return func(o *callOptions) { o.promptTokens = max(n, 0) }
+}
+
+// WithStreamResume turns mid-stream recovery on or off for this call,
+// whatever Settings.StreamResume.Enabled says: when a chat stream breaks
+// after part of the answer reached the caller, the router continues it on
+// another deployment of the group and splices the rest into the same
+// StreamResult (see StreamResume). Other calls ignore it.
+func WithStreamResume(on bool) CallOption {
+	return func(o *callOptions) { o.resume.set, o.resume.on = true, on }
 }

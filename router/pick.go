@@ -172,6 +172,11 @@ func (c *call) noDeployment(g *group) *NoDeploymentError {
 			continue
 		}
 		e.Reasons[reason]++
+		if reason == deployment.ReasonCooldown || reason == deployment.ReasonBreakerOpen {
+			if cause, ok := c.r.causeOf(d.ID(), now); ok {
+				e.Causes = append(e.Causes, cause)
+			}
+		}
 		if reason == deployment.ReasonCooldown || reason == deployment.ReasonExhausted {
 			if u := d.ReadyAt(); u.After(now) && (e.RetryAt.IsZero() || u.Before(e.RetryAt)) {
 				e.RetryAt = u

@@ -173,6 +173,9 @@ func (r *Router) doCached(ctx context.Context, req *provider.Request, opts []Cal
 			return r.cacheHit(ctx, req, &lk, e, start), nil
 		}
 	}
+	if lk.write {
+		lk.req = wholeBody(lk.req) // the answer is stored: no pass-through
+	}
 	res, err := r.do(ctx, lk.req, opts)
 	if err == nil && lk.write && res.StatusCode/100 == 2 {
 		ttl := lk.ctl.TTL

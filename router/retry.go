@@ -15,6 +15,13 @@ import (
 // once to another deployment, and only when none is left does the router
 // wait, for a backoff lengthened to the server's hint and the earliest
 // return of a deployment, within MaxRetryWait and the caller's deadline.
+// Nothing is retried once any part of the answer reached the caller (a
+// stream's first event, a pass-through body returned by Do).
+//
+// An attempt that hung until its timeout is retried once per call at most,
+// and never on the same deployment; nothing is retried past the call's
+// deadline (Settings.CallTimeout). The retry budget (budget.go) may still
+// refuse a retry the policy allows.
 
 // retryInput is what decides whether a failed attempt is retried.
 type retryInput struct {
@@ -22,16 +29,31 @@ type retryInput struct {
 	used       int                 // retries already used in the group
 	limit      int                 // retries the group allows for this error
 	callerDone bool                // the caller's context ended
+	// pastDeadline: the call's own deadline (CallTimeout) has passed.
+	pastDeadline bool
+	// hung: the attempt timed out with no answer; hungRetried: the call
+	// retried such an attempt already.
+	hung, hungRetried bool
 }
 
 // decideRetry says whether to retry a failed attempt in its group, and
 // whether the deployment that failed may be used again in this call (after
 // every other has been tried and a wait).
 func decideRetry(in retryInput) (retry, again bool) {
-	if in.scope == provider.RetryNever || in.callerDone || in.used >= in.limit {
+	if in.scope == provider.RetryNever || in.callerDone || in.pastDeadline || in.used >= in.limit {
 		return false, false
 	}
+	if in.hung {
+		return !in.hungRetried, false
+	}
 	return true, in.scope == provider.RetryAnywhere
+}
+
+// hung reports whether err is an attempt's own timeout with no answer at
+// all (not a 408): the deployment may be hanging, so a retry goes
+// elsewhere, once.
+func hung(err *provider.Error) bool {
+	return err.Class == provider.ClassTimeout && err.StatusCode == 0
 }
 
 // retryLimit is the number of retries a group allows: for errors of class
@@ -113,6 +135,9 @@ func (c *call) waitFor(g *group, retriesUsed int, failed bool) (time.Duration, b
 		in.backoff = c.backoff(max(retriesUsed-1, 0))
 	}
 	in.deadline, in.hasDeadline = c.ctx.Deadline()
+	if !c.deadline.IsZero() { // the call's own, earlier than the context's
+		in.deadline, in.hasDeadline = c.deadline, true
+	}
 	// The deadline is the caller's wall clock: compare it with time.Now,
 	// not with a test's clock.
 	if in.hasDeadline {

@@ -21,7 +21,9 @@ import (
 // Result is a successful non-streaming call: the upstream's response and
 // how the router got it.
 type Result struct {
-	// Response is the upstream's answer.
+	// Response is the upstream's answer. For a request with PassThrough
+	// its body may be Response.Reader, to read to its end or Close: the
+	// attempt is reported to the hooks then (see Router.Do).
 	*provider.Response
 	// Header is the upstream's header with the router's own added:
 	// X-Switchyard-Model-Group, X-Switchyard-Deployment,
@@ -54,6 +56,9 @@ type call struct {
 	stream bool
 	opts   callOptions
 	start  time.Time // when the call began (for OnRequest)
+	// deadline is the call's own (Settings.CallTimeout) by the wall
+	// clock, when earlier than the context's; zero otherwise.
+	deadline time.Time
 
 	// Set by prepare.
 	snap *state
@@ -71,6 +76,15 @@ type call struct {
 	groupsBuf   [2]string
 	unavailable []*NoDeploymentError // groups left with no deployment
 	plan        fallbackPlan         // chosen when the requested group fails
+	lastGroup   *group               // the group entered last
+
+	// The retry budget (budget.go): whether the call holds a retry token,
+	// and whether the budget refused it one. hungRetried: a retry after
+	// an attempt that hung was made. spent: the last group ended with an
+	// error its retries could not get past (see Error.RetriesSpent).
+	// retryPaid: the pending retry has spent from the budget's balance.
+	retryToken, retryPaid, budgetRefused bool
+	hungRetried, spent                   bool
 
 	// Within the group being tried: which deployments serve the call's tags
 	// and which are left out after failing or refusing in this call.
@@ -80,6 +94,9 @@ type call struct {
 
 	// served is the attempt that succeeded.
 	served served
+	// wholeReq is req without PassThrough, for groups that need the whole
+	// answer (see passthrough.go).
+	wholeReq *provider.Request
 }
 
 // served is the attempt that answered a call.
@@ -147,6 +164,16 @@ func (r *Router) freeCall(c *call) {
 // JSON object) fails with a *RequestError before any deployment is tried,
 // an unknown model with an *UnknownModelError. With WithResponseCache the
 // answer may come from the cache (Result.CacheHit).
+//
+// With req.PassThrough a large answer comes as Result.Reader, passed
+// through from the upstream as the caller reads it instead of held whole,
+// unless the response cache stores it or a content-policy fallback check
+// needs it. The caller must read it to its end or Close it; a Reader
+// dropped without either is closed when the garbage collector finds it
+// (do not rely on it). Retries end when Do returns: a body that fails
+// while it flows ends with an error from Read (a *provider.Error naming
+// the deployment), and the attempt is reported to the hooks, with the
+// usage read from the body, when the body ends.
 func (r *Router) Do(ctx context.Context, req *provider.Request, opts ...CallOption) (*Result, error) {
 	if r.rc != nil {
 		return r.doCached(ctx, req, opts)
@@ -168,6 +195,10 @@ func (r *Router) do(ctx context.Context, req *provider.Request, opts []CallOptio
 	}
 	res.Attempts = append(res.attemptBuf[:0], c.attempts...)
 	res.Header = annotate(s.resp.Header, s.group.name, s.dep.ID(), c.retries, c.fallbacks)
+	if c.passing() { // reported when the body ends: see passthrough.go
+		c.passResult(res)
+		return res, nil
+	}
 	c.requestHook(nil)
 	return res, nil
 }
@@ -178,12 +209,19 @@ func (r *Router) do(ctx context.Context, req *provider.Request, opts []CallOptio
 func (c *call) route() *Error {
 	err := c.prepare()
 	if err == nil {
+		c.r.set.budget.enter()
 		err = c.run()
+		c.dropRetry()
+		c.r.set.budget.leave()
 	}
 	if err == nil {
 		return nil
 	}
-	e := &Error{Model: c.model, Err: err, Unavailable: c.unavailable}
+	e := &Error{
+		Model: c.model, Err: err, Unavailable: c.unavailable, Retries: c.retries, Fallbacks: c.fallbacks,
+		RetriesSpent: c.spent, BudgetRefused: c.budgetRefused,
+	}
+	e.RetryAt, e.RetryIn = c.retryAt()
 	if len(c.attempts) > 0 {
 		e.Attempts = slices.Clone(c.attempts)
 	}
@@ -215,7 +253,31 @@ func (c *call) prepare() error {
 	}
 	c.req = withHeader(c.req, c.stream, c.opts.header)
 	c.snap = c.r.state.Load()
+	if ct := c.r.set.CallTimeout; ct != NoTimeout {
+		dl := time.Now().Add(ct)
+		if cd, ok := c.ctx.Deadline(); !ok || dl.Before(cd) {
+			c.deadline = dl
+		}
+	}
 	return nil
+}
+
+// pastDeadline reports whether the call's own deadline has passed.
+func (c *call) pastDeadline() bool {
+	return !c.deadline.IsZero() && !time.Now().Before(c.deadline)
+}
+
+// retryAt says when the first deployment of the last group tried that
+// could serve the call comes back, when that is known and later than now.
+func (c *call) retryAt() (time.Time, time.Duration) {
+	if c.lastGroup == nil {
+		return time.Time{}, 0
+	}
+	now := c.r.clock.Now()
+	if t, known, _ := c.earliestReturn(c.lastGroup, now); known && t.After(now) {
+		return t, t.Sub(now)
+	}
+	return time.Time{}, 0
 }
 
 // run tries the requested group, then, when it fails, the fallback groups
@@ -247,6 +309,8 @@ func (c *call) run() error {
 // the retries are spent or no deployment is left.
 func (c *call) runGroup(g *group, fallback int) error {
 	c.groupsTried = append(c.groupsTried, g.name)
+	c.lastGroup, c.spent = g, false
+	defer c.dropRetry() // a retry decided but never made
 	c.setServing(g)
 	c.countPrompt(g)
 	var (
@@ -267,12 +331,16 @@ func (c *call) runGroup(g *group, fallback int) error {
 				break
 			}
 			wait, ok := c.waitFor(g, retriesUsed, lastErr != nil)
-			if !ok {
+			if !ok || !c.takeRetry() { // the attempt after a wait is a retry
 				break
 			}
+			c.pauseRetry() // a wait adds no load
 			c.forgetTransient()
 			if err := c.r.clock.Sleep(c.ctx, wait); err != nil {
 				return err
+			}
+			if !c.takeRetry() {
+				break
 			}
 			waited = true
 			if lastErr == nil {
@@ -284,6 +352,7 @@ func (c *call) runGroup(g *group, fallback int) error {
 		if a.busy {
 			continue // d refused at Begin; it is left out until the next wait
 		}
+		c.dropRetry() // the retry, if this was one, ended
 		waited = false
 		if attempts > 0 {
 			c.retries++
@@ -291,28 +360,41 @@ func (c *call) runGroup(g *group, fallback int) error {
 		attempts++
 		if a.err == nil {
 			c.served.retry, c.served.fallback = attempts-1, fallback
-			if !c.stream { // a stream's attempt is reported when it ends
+			if !c.stream && !c.passing() { // a stream's (or body's) attempt is reported when it ends
 				c.attemptHook(g, d, &a, attempts-1, fallback, false)
 			}
 			return nil
 		}
 		lastErr = a.err
-		retry, again := decideRetry(retryInput{
-			scope:      a.err.RetryScope(),
-			used:       retriesUsed,
-			limit:      c.retryLimit(a.err.Class, true),
-			callerDone: c.ctx.Err() != nil,
-		})
+		in := retryInput{
+			scope:        a.err.RetryScope(),
+			used:         retriesUsed,
+			limit:        c.retryLimit(a.err.Class, true),
+			callerDone:   c.ctx.Err() != nil,
+			pastDeadline: c.pastDeadline(),
+			hung:         hung(a.err),
+			hungRetried:  c.hungRetried,
+		}
+		retry, again := decideRetry(in)
+		if retry && !c.takeRetry() {
+			retry, a.budgetRefused = false, true
+		}
 		if retry {
 			retriesUsed++
+			c.hungRetried = c.hungRetried || in.hung
 			c.leaveOut(d, &a, again)
 		}
 		willRetry := retry || c.willFallBack(g, a.err)
 		c.attemptHook(g, d, &a, attempts-1, fallback, willRetry)
 		if !retry {
+			// The group's retries could not get past a.err: spent, refused
+			// by the budget, or out of time (not so for an error that is
+			// never retried, or a caller that went away).
+			c.spent = in.scope != provider.RetryNever && !in.callerDone
 			return a.err
 		}
 	}
+	c.spent = c.ctx.Err() == nil
 	nde := c.noDeployment(g)
 	c.unavailable = append(c.unavailable, nde)
 	if lastErr != nil {

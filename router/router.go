@@ -45,6 +45,8 @@ type Router struct {
 	closed atomic.Bool
 	mu     sync.Mutex // serializes snapshot rebuilds; never held during calls
 
+	causes sync.Map // deployment ID -> *CooldownCause, its last announced cooldown's
+
 	cands sync.Pool // of *[]*deployment.Deployment, the pick buffers
 	calls sync.Pool // of *call
 }

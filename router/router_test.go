@@ -105,7 +105,8 @@ func TestRetryWaitsWithBackoffWhenNoDeploymentIsLeft(t *testing.T) {
 }
 
 func TestRetryHonoursRetryAfter(t *testing.T) {
-	h := newHarness(t, Config{Deployments: grp("g", "a")})
+	// MaxRetryWait above the hint: the default (2s) would not wait 3s.
+	h := newHarness(t, Config{Deployments: grp("g", "a"), Settings: Settings{MaxRetryWait: time.Minute}})
 	e := perr(provider.ClassRateLimited, 429)
 	e.RetryAfter = 3 * time.Second
 	h.client("a").setScript(step{err: e}, step{})
@@ -289,7 +290,7 @@ func TestAllCoolingDown(t *testing.T) {
 		}
 	})
 	t.Run("waits within the retry budget", func(t *testing.T) {
-		h := newHarness(t, Config{Deployments: grp("g", "a")})
+		h := newHarness(t, Config{Deployments: grp("g", "a"), Settings: Settings{MaxRetryWait: time.Minute}})
 		h.r.Deployment("a").SetCooldown(h.clock.Now().Add(20*time.Second), "test")
 		res, err := h.r.Do(t.Context(), chatReq("g"))
 		if err != nil {

@@ -26,6 +26,12 @@ import (
 //   - a cooldown decided by one replica, and the newest rate-limit headers
 //     any replica read, reach the others within the Syncer's interval
 //     (100 ms by default; a cooldown is pushed at once);
+//   - while those headers say the upstream's request budget is nearly used
+//     up, the replicas take each request from one shared count of it (one
+//     store call per request), so that together they send no more than it
+//     refills; a deployment whose budget is used up across replicas is
+//     skipped as exhausted, and a call may wait until the next request
+//     fits;
 //   - usage and calls in flight are counted per deployment across replicas
 //     (see [Router.SharedState], sharedstate.Syncer.Usage and InFlight).
 //
@@ -188,8 +194,17 @@ func (c *call) reserveShared(d *deployment.Deployment) (sh sharedAttempt, lo lef
 	}
 	if le := asLimitError(err); le != nil {
 		lo = leftOut{d: d, busy: true, reason: deployment.ReasonRPM}
-		if le.Limit == "tpm" {
+		switch le.Limit {
+		case "tpm":
 			lo.reason = deployment.ReasonTPM
+		case "upstream":
+			// The upstream's budget, counted across replicas, is used
+			// up: d is exhausted for this call until one request fits,
+			// which is when the call may wait for.
+			lo.reason = deployment.ReasonExhausted
+			if le.RetryAfter > 0 {
+				lo.retryAt = c.pick.Now.Add(le.RetryAfter)
+			}
 		}
 		return sh, lo, false
 	}

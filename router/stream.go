@@ -20,7 +20,9 @@ import (
 // The router has already read the first event (to measure time to first
 // token, and so that a failure before it could still be retried); Next
 // returns it first. A stream that breaks after that ends with an error from
-// Err; it is never truncated silently.
+// Err; it is never truncated silently. With mid-stream recovery on (see
+// StreamResume) a chat stream is resumed on another deployment instead,
+// and the rest of the answer follows in the same StreamResult.
 //
 // A StreamResult dropped without Close or reaching its end is closed when
 // the garbage collector finds it, so that its connection and the
@@ -38,6 +40,11 @@ type StreamResult struct {
 	// WithResponseCache): no deployment was called, so Deployment is empty
 	// and Attempts is nil.
 	CacheHit bool
+	// Resumes counts the times the stream broke midway and was resumed on
+	// another deployment (see StreamResume). Each resume appends its
+	// attempts to Attempts (the cut attempt's entry gets its error) and
+	// sets Deployment to the one serving the rest of the stream.
+	Resumes int
 
 	st      *streamState
 	header  http.Header
@@ -65,13 +72,20 @@ type streamState struct {
 	pending                      bool // the first event is read and not yet handed out
 	done                         bool // the attempt has ended
 	err                          error
+	// firstEvent is when the stream's first event came (zero if unknown),
+	// for RequestInfo.TTFT.
+	firstEvent time.Time
+	// rs is the resume state of a stream that may be resumed (see
+	// StreamResume), nil for the others.
+	rs *resumer
 }
 
 // Stream opens a streaming request to the model group (or alias) named by
 // req.Model. Retries and fallbacks happen only before the first event: the
 // router opens the stream and reads its first event itself before
 // returning, so a failure before anything reached the caller is retried
-// like any other. After that, a failure ends the stream with an error.
+// like any other. After that, a failure ends the stream with an error,
+// unless mid-stream recovery resumes it (see StreamResume).
 //
 // The caller's context bounds the whole stream; canceling it ends the
 // upstream stream too. On failure the error is an *Error that lists every
@@ -97,6 +111,12 @@ func (r *Router) stream(ctx context.Context, req *provider.Request, opts []CallO
 		reqStart: c.start, live: sv.liveAttempt, attempts: len(c.attempts), retries: c.retries, fallbacks: c.fallbacks,
 		pending: sv.firstRead,
 	}
+	if sv.ttft > 0 {
+		st.firstEvent = sv.start.Add(sv.ttft)
+	}
+	if c.resumeWanted() {
+		st.rs = newResumer(c)
+	}
 	s := &StreamResult{ModelGroup: sv.group.name, Deployment: sv.dep.ID(), Retries: c.retries, Fallbacks: c.fallbacks, st: st}
 	s.Attempts = append(s.attemptBuf[:0], c.attempts...)
 	s.header = annotate(sv.stream.Header(), sv.group.name, s.Deployment, c.retries, c.fallbacks)
@@ -111,6 +131,9 @@ func (s *StreamResult) Header() http.Header { return s.header }
 // Next advances to the next event, reporting whether there is one.
 func (s *StreamResult) Next() bool {
 	st := s.st
+	if st.rs != nil {
+		return s.nextResumable()
+	}
 	if st.pending {
 		st.pending = false
 		return true
@@ -126,12 +149,63 @@ func (s *StreamResult) Next() bool {
 	return false
 }
 
+// nextResumable is Next for a stream that may be resumed: a break after
+// the first event resumes it on another deployment when StreamResume
+// allows, and the resume's events follow.
+func (s *StreamResult) nextResumable() bool {
+	st, rs := s.st, s.st.rs
+	for {
+		switch {
+		case st.pending:
+			st.pending = false
+		case st.done:
+			return false
+		case !st.inner.Next():
+			err := st.inner.Err()
+			if err != nil && s.resume(err) {
+				continue
+			}
+			st.finish(err, false)
+			s.cleanup.Stop()
+			return false
+		}
+		if rs.accept(st.inner.Event()) {
+			return true
+		}
+	}
+}
+
 // Event returns the current event; its Data is valid until the next call to
 // Next.
-func (s *StreamResult) Event() provider.Event { return s.st.inner.Event() }
+func (s *StreamResult) Event() provider.Event {
+	if rs := s.st.rs; rs != nil && rs.splice {
+		return rs.ev
+	}
+	return s.st.inner.Event()
+}
 
-// Usage returns the usage reported so far.
-func (s *StreamResult) Usage() provider.Usage { return s.st.inner.Usage() }
+// Usage returns the usage reported so far; for a resumed stream, the sum
+// over its attempts (see StreamResume).
+func (s *StreamResult) Usage() provider.Usage {
+	rs := s.st.rs
+	switch {
+	case rs == nil:
+		return s.st.inner.Usage()
+	case rs.ended:
+		return rs.prev
+	}
+	return addUsage(rs.prev, s.st.inner.Usage())
+}
+
+// Seam reports whether the current event is the first one spliced in from
+// a resume (see StreamResume), and how many events the caller had read
+// before it.
+func (s *StreamResult) Seam() (afterChunks int, ok bool) {
+	if rs := s.st.rs; rs != nil && rs.seam {
+		return rs.after, true
+	}
+	return 0, false
+}
 
 // Err returns the error that ended the stream, nil after a clean end or
 // Close. It is a *provider.Error naming the deployment.
@@ -173,26 +247,48 @@ func (st *streamState) group() string {
 	return st.cacheGroup
 }
 
-// finish ends the attempt exactly once, with the stream's error (nil for a
-// clean end or a Close; closed reports a Close before the end), and runs
-// the hooks.
+// finish ends the stream exactly once, with its error (nil for a clean
+// end or a Close; closed reports a Close before the end): it ends the live
+// attempt, unless a resume that could not open ended it already, and
+// reports the request.
 func (st *streamState) finish(err error, closed bool) {
 	if st.done {
 		return
 	}
 	st.done = true
-	// A Close before Next reported the end is early (a Close after it
-	// finds the stream finished already).
-	closedEarly := closed
 	if st.live.dep == nil { // replayed from the response cache
-		st.finishCached(closedEarly)
+		st.finishCached(closed)
 		return
 	}
+	var (
+		u provider.Usage
+		c float64
+	)
+	if rs := st.rs; rs != nil {
+		u, c = rs.prev, rs.prevCost
+	}
+	if rs := st.rs; rs == nil || !rs.ended {
+		a, ac := st.endAttempt(err, closed, false)
+		u, c = addUsage(u, a.usage), c+ac
+	}
+	st.requestHook(u, c, closed)
+}
+
+// endAttempt ends the live attempt with err (nil for a clean end or a
+// Close): the deployment's outcome, the shared reservation, the hooks.
+// willResume reports a cut the router is about to resume; the attempt's
+// usage is estimated when the upstream reported none. It returns the
+// attempt and its cost.
+func (st *streamState) endAttempt(err error, closed, willResume bool) (attemptResult, float64) {
 	sv := &st.live
 	a := attemptResult{start: sv.start, end: st.r.clock.Now(), ttft: sv.ttft, status: http.StatusOK, usage: st.inner.Usage()}
 	if err != nil {
 		a.err = normalizeErr(err, sv.dep, st.ctx, st.ctx)
 		st.err = a.err
+	}
+	estimated := false
+	if willResume && a.usage == (provider.Usage{}) {
+		a.usage, estimated = st.rs.estimateUsage(st.rs.req, sv.dep), true
 	}
 	o := deployment.Outcome{
 		Latency: a.latency(), TTFT: sv.ttft, Stream: true, Usage: a.usage, Header: st.inner.Header(),
@@ -214,8 +310,11 @@ func (st *streamState) finish(err error, closed bool) {
 		info := AttemptInfo{
 			Model: st.model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), UpstreamModel: sv.dep.Config().Model,
 			Endpoint: st.endpoint, Stream: true, Metadata: st.metadata, Start: sv.start, Latency: a.latency(), TTFT: sv.ttft,
-			Usage: a.usage, Cost: c, StatusCode: a.status, ClosedEarly: closedEarly,
-			Retry: sv.retry, Fallback: sv.fallback,
+			Usage: a.usage, Cost: c, StatusCode: a.status, ClosedEarly: closed,
+			Retry: sv.retry, Fallback: sv.fallback, WillRetry: willResume, UsageEstimated: estimated,
+		}
+		if rs := st.rs; rs != nil && rs.splice {
+			info.Resumed, info.ResumedAfterChunks = true, rs.after
 		}
 		info.Cooldown = announced(a.fx)
 		if a.err != nil {
@@ -223,20 +322,33 @@ func (st *streamState) finish(err error, closed bool) {
 		}
 		h(st.ctx, info)
 	}
-	if h := st.r.hooks.OnRequest; h != nil {
-		ri := RequestInfo{
-			Model: st.model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), Endpoint: st.endpoint, Stream: true,
-			Metadata: st.metadata, Start: st.reqStart, Latency: a.end.Sub(st.reqStart), Attempts: st.attempts,
-			Retries: st.retries, Fallbacks: st.fallbacks, Usage: a.usage, Cost: c, ClosedEarly: closedEarly,
-		}
-		if sv.ttft > 0 {
-			ri.TTFT = sv.start.Add(sv.ttft).Sub(st.reqStart)
-		}
-		if a.err != nil {
-			ri.Err = a.err
-		}
-		h(st.ctx, ri)
+	return a, c
+}
+
+// requestHook reports the stream's request, with the usage and cost of
+// every attempt whose events reached the caller.
+func (st *streamState) requestHook(u provider.Usage, c float64, closed bool) {
+	h := st.r.hooks.OnRequest
+	if h == nil {
+		return
 	}
+	sv := &st.live
+	end := st.r.clock.Now()
+	ri := RequestInfo{
+		Model: st.model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), Endpoint: st.endpoint, Stream: true,
+		Metadata: st.metadata, Start: st.reqStart, Latency: end.Sub(st.reqStart), Attempts: st.attempts,
+		Retries: st.retries, Fallbacks: st.fallbacks, Usage: u, Cost: c, ClosedEarly: closed,
+	}
+	if rs := st.rs; rs != nil {
+		ri.Resumes = rs.resumed
+	}
+	if !st.firstEvent.IsZero() {
+		ri.TTFT = st.firstEvent.Sub(st.reqStart)
+	}
+	if st.err != nil {
+		ri.Err = st.err
+	}
+	h(st.ctx, ri)
 }
 
 var _ provider.Stream = (*StreamResult)(nil)

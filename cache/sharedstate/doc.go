@@ -8,8 +8,9 @@
 // standalone, Cluster or Sentinel). Keys are namespaced by a prefix (default
 // "switchyard:") and by deployment id, never by an API key, and every key
 // carries a TTL so nothing accumulates. The Store interface is exactly what
-// the Syncer needs: Lease (a reservation is a lease of one) and Sync (one
-// round trip pushing and reading back every deployment's state).
+// the Syncer needs: Lease (a reservation is a lease of one), Sync (one
+// round trip pushing and reading back every deployment's state) and Take
+// (the upstream's request budget, shared).
 //
 // Usage is counted in windows (one minute by default) with the sliding
 // window approximation: the estimate at time t is the count of the current
@@ -30,8 +31,18 @@
 // when the Store answers again. A [Config] whose zero fields all have
 // documented defaults configures it; its clock is Config.Now.
 //
-// go-redis logs each failed dial through its own package-level logger; route
-// or silence it with redis.SetLogger if an outage's log lines matter. The
+// The upstream's own request budget, as its x-ratelimit-* headers report
+// it, is shared too: while the newest snapshot any replica read says it is
+// nearly used up, every replica takes each request from one bucket in the
+// Store that follows that snapshot ([Store.Take], one round trip), so that
+// the replicas together send no more than the upstream refills, instead of
+// each spending the whole refill its copy of the snapshot projects (see
+// [Syncer.Reserve]).
+//
+// go-redis logs each failed dial through its own process-wide logger, as
+// unstructured lines on standard error. [RouteRedisLogs] turns them into
+// log/slog records; it replaces any logger set with redis.SetLogger, for
+// every go-redis client in the process, so nothing calls it for you. The
 // Syncer itself logs through log/slog, once when an incident starts and
 // once when it ends.
 //

@@ -81,6 +81,7 @@ type memDep struct {
 	cd       Cooldown
 	cdExp    time.Time
 	inflight map[string]memInFlight
+	up       upBucket // follows snap; dropped with it
 }
 
 // dep returns id's entry, creating it; m.mu must be held.
@@ -109,7 +110,7 @@ func (m *memoryStore) sweep(now time.Time) {
 	cur := Window{At: now}.Index()
 	for id, d := range m.deps {
 		if d.hasSnap && !now.Before(d.snapExp) {
-			d.hasSnap, d.snap = false, ratelimit.Snapshot{}
+			d.hasSnap, d.snap, d.up = false, ratelimit.Snapshot{}, upBucket{}
 		}
 		if !d.cdExp.IsZero() && !now.Before(d.cdExp) {
 			d.cd, d.cdExp = Cooldown{}, time.Time{}
@@ -183,6 +184,22 @@ func (d *memDep) cooldown(now time.Time) Cooldown {
 		return Cooldown{}
 	}
 	return d.cd
+}
+
+// Take implements [Store].
+func (m *memoryStore) Take(ctx context.Context, id string, w Window, snap ratelimit.Snapshot, n int64) (bool, time.Duration, error) {
+	now := w.At
+	m.lock(now)
+	defer m.mu.Unlock()
+	d := m.dep(id)
+	if !snap.ObservedAt.IsZero() {
+		d.putSnapshot(now, snap)
+	}
+	if !d.hasSnap || !now.Before(d.snapExp) {
+		return true, 0, nil
+	}
+	ok, wait := d.up.take(d.snap, float64(now.UnixMilli()), n)
+	return ok, waitDuration(wait), nil
 }
 
 // Sync implements [Store].

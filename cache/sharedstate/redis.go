@@ -167,6 +167,7 @@ func (c RedisConfig) universalOptions() (*redis.UniversalOptions, error) {
 //	p{id}:snap              string       newest rate-limit snapshot; TTL >= 10 min
 //	p{id}:cd                string       cooldown; TTL until it ends + 1 min
 //	p{id}:if                hash         in-flight count per replica; TTL 30 s
+//	p{id}:up                hash l, a, o upstream request bucket (Take); TTL as the snapshot's
 type RedisStore struct {
 	client redis.UniversalClient
 	owned  bool
@@ -229,6 +230,23 @@ func (s *RedisStore) Lease(ctx context.Context, id string, w Window, want, min U
 		return Usage{}, Usage{}, &StoreError{Op: "lease", Err: fmt.Errorf("unexpected reply %v", res)}
 	}
 	return Usage{Requests: res[0], Tokens: res[1]}, Usage{Requests: res[2], Tokens: res[3]}, nil
+}
+
+// Take implements [Store]: one script call.
+func (s *RedisStore) Take(ctx context.Context, id string, w Window, snap ratelimit.Snapshot, n int64) (bool, time.Duration, error) {
+	enc, ttl := "", ms(10*time.Minute)
+	if !snap.ObservedAt.IsZero() {
+		enc, ttl = encodeSnapshot(snap), ms(snapshotTTL(snap))
+	}
+	res, err := takeScript.Run(ctx, s.client, []string{s.key(id, ":snap"), s.key(id, ":up")},
+		enc, ttl, w.At.UnixMilli(), n, ratelimit.AssumedWindow.Milliseconds()).Int64Slice()
+	if err != nil {
+		return false, 0, &StoreError{Op: "take", Err: err}
+	}
+	if len(res) != 2 {
+		return false, 0, &StoreError{Op: "take", Err: fmt.Errorf("unexpected reply %v", res)}
+	}
+	return res[0] == 1, waitDuration(float64(res[1])), nil
 }
 
 // Sync implements [Store]: one pipeline, one script call per op.

@@ -9,6 +9,7 @@ type Reservation struct {
 	d      *depState
 	idx    int64
 	tokens int64
+	up     *Syncer // set when the request was taken from the Store's upstream bucket
 }
 
 // Done ends the request and corrects the token count to actualTokens (the
@@ -28,7 +29,9 @@ func (r Reservation) Done(actualTokens int64) {
 	r.d.mu.Unlock()
 }
 
-// Cancel ends a request that was never sent and gives its reservation back.
+// Cancel ends a request that was never sent and gives its reservation back
+// (a request taken from the upstream bucket goes back to it at once, in one
+// Store call).
 func (r Reservation) Cancel() {
 	if r.d == nil {
 		return
@@ -39,22 +42,58 @@ func (r Reservation) Cancel() {
 	r.d.own.add(r.idx, u)
 	r.d.pending.add(r.idx, u)
 	r.d.mu.Unlock()
+	if r.up != nil {
+		r.up.giveUpstream(r.d.id)
+	}
 }
 
 // Reserve admits one request of an estimated tokens to deployment id if it
 // fits the deployment's limits across all replicas (zero limits: no limit,
-// the request is only counted). It returns a *LimitError when it does not
-// fit, the context's error when ctx is done, and ErrClosed after Close;
-// Store failures never reach the caller: Reserve falls back to local state
-// (see Config.Replicas). It waits for the Store at most Config.Timeout,
-// and not at all while the Store is known to be down.
+// the request is only counted), and the upstream's own request budget as
+// its rate-limit headers describe it. It returns a *LimitError when it
+// does not fit, the context's error when ctx is done, and ErrClosed after
+// Close; Store failures never reach the caller: Reserve falls back to local
+// state (see Config.Replicas). It waits for the Store at most
+// Config.Timeout, and not at all while the Store is known to be down.
+//
+// The upstream's budget: while the newest rate-limit snapshot of the
+// deployment (from any replica: [Syncer.ObserveSnapshot]) says it has
+// fewer than a tenth of its requests left (at least 8), Reserve also takes
+// the request from a bucket in the Store that follows the newest snapshot
+// and counts every replica's requests ([Store.Take]: one more round trip),
+// and refuses it with a *LimitError of Limit "upstream" when the bucket is
+// empty, saying when the next request fits. Otherwise every replica would
+// spend the whole refill its copy of the snapshot projects, and all of
+// them would send at the instant one request fits again.
 func (s *Syncer) Reserve(ctx context.Context, id string, tokens int64, lim Limits) (Reservation, error) {
 	if s.closed.Load() {
 		return Reservation{}, ErrClosed
 	}
+	w := s.window(s.cfg.Now())
+	r, err := s.reserveWindow(ctx, id, w, tokens, lim)
+	if err != nil || !s.healthy.Load() {
+		return r, err
+	}
+	taken, ok, wait, err := s.takeUpstream(ctx, r.d, w)
+	switch {
+	case err != nil:
+		if ctx.Err() != nil {
+			r.Cancel()
+			return Reservation{}, ctx.Err()
+		}
+		s.fail(err) // the deployment's own projection still holds
+	case !ok:
+		r.Cancel()
+		return Reservation{}, &LimitError{ID: id, Limit: "upstream", RetryAfter: wait}
+	case taken:
+		r.up = s
+	}
+	return r, nil
+}
+
+// reserveWindow is Reserve's admission against the rpm and tpm limits.
+func (s *Syncer) reserveWindow(ctx context.Context, id string, w Window, tokens int64, lim Limits) (Reservation, error) {
 	tokens = max(tokens, 0)
-	now := s.cfg.Now()
-	w := s.window(now)
 	i := w.Index()
 	d := s.dep(id)
 	r := Reservation{d: d, idx: i, tokens: tokens}

@@ -84,3 +84,73 @@ for i = 1, #all, 2 do
 end
 return {num(KEYS[1], 'r'), num(KEYS[1], 't'), num(KEYS[2], 'r'), num(KEYS[2], 't'), snap, cd, sum}
 `)
+
+// takeScript takes from a deployment's upstream request bucket: the token
+// bucket its newest stored rate-limit snapshot describes, counting every
+// take since (see [Store.Take]; the Go twin is upBucket.take). Times are
+// milliseconds, levels floating point.
+//
+// KEYS: snapshot, bucket hash (fields l: level, a: time, o: the stamp of
+// the snapshot it last followed).
+// ARGV: snapshot (empty for none), ttl_ms, now_ms, n, assumed_window_ms.
+// Returns {ok, wait_ms}: ok 1 when granted, else 0 and the wait until n
+// fit (-1: unknown).
+var takeScript = redis.NewScript(`
+local snap = redis.call('GET', KEYS[1])
+local v = ARGV[1]
+if v ~= '' and (not snap or string.sub(snap, 1, 20) < string.sub(v, 1, 20)) then
+  redis.call('SET', KEYS[1], v, 'PX', ARGV[2])
+  snap = v
+end
+if not snap then return {1, 0} end
+local f = {}
+for x in string.gmatch(string.sub(snap, 22), '[^|]+') do f[#f + 1] = tonumber(x) end
+local lim, rem = f[1], f[2]
+if rem == nil or f[5] == nil or rem < 0 then return {1, 0} end
+local reset = f[5] / 1e6
+local now, n, assumed = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local stamp = string.sub(snap, 1, 20)
+local el = now - math.ceil(tonumber(stamp) / 1e6)
+local level
+if el <= 0 then
+  level = rem
+elseif reset < 0 then
+  if el >= assumed then return {1, 0} end
+  level = rem
+elseif el >= reset then
+  if lim < 0 then return {1, 0} end
+  level = lim
+elseif lim <= rem then
+  level = rem
+else
+  level = rem + (lim - rem) * el / reset
+end
+local rate = 0
+if reset > 0 and lim > rem then
+  rate = (lim - rem) / reset
+elseif lim > 0 then
+  rate = lim / assumed
+end
+local cap = math.max(lim, rem)
+local at = now
+local b = redis.call('HMGET', KEYS[2], 'l', 'a', 'o')
+if b[1] then
+  local bl, ba = tonumber(b[1]), tonumber(b[2])
+  if now > ba then bl = math.min(bl + rate * (now - ba), cap) end
+  if b[3] ~= stamp then bl = math.min(bl, level) end
+  level = bl
+  at = math.max(now, ba)
+end
+local ok, wait = 1, 0
+if n < 0 then
+  level = math.min(level - n, cap)
+elseif level >= n then
+  level = level - n
+else
+  ok, wait = 0, -1
+  if rate > 0 then wait = math.ceil((n - level) / rate - 1e-6) end
+end
+redis.call('HSET', KEYS[2], 'l', string.format('%.17g', level), 'a', string.format('%.17g', at), 'o', stamp)
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return {ok, wait}
+`)

@@ -102,6 +102,19 @@ type Store interface {
 	// which errs on the safe side). With no ops it checks that the Store
 	// answers.
 	Sync(ctx context.Context, w Window, ops []SyncOp) error
+	// Take takes n requests (n < 0 gives -n back) from deployment id's
+	// upstream request budget at w.At, atomically across replicas: the
+	// token bucket that the newest rate-limit snapshot any replica stored
+	// describes (see [Syncer.Reserve]). snap, when its ObservedAt is not
+	// zero, is stored first unless a newer one is (as a [SyncOp]'s
+	// Snapshot). The bucket starts at the newest snapshot's projection to
+	// w.At, refills at its rate, counts every Take since, and falls to the
+	// projection of each newer snapshot when that is lower (a snapshot does
+	// not know the requests still in flight when it was observed, so it
+	// never raises the bucket). ok is false when fewer than n are left;
+	// wait is then how long until n are (negative: unknown). Without a
+	// snapshot that says anything at w.At, every Take is granted.
+	Take(ctx context.Context, id string, w Window, snap ratelimit.Snapshot, n int64) (ok bool, wait time.Duration, err error)
 }
 
 // ErrClosed is returned by a Syncer used after Close.
@@ -112,7 +125,7 @@ var ErrClosed = errors.New("sharedstate: closed")
 // reaches the caller only through [Syncer.Flush], [Syncer.Err] and
 // Config.OnError.
 type StoreError struct {
-	Op  string // "lease", "sync"
+	Op  string // "lease", "sync", "take"
 	Err error
 }
 
@@ -125,12 +138,18 @@ func (e *StoreError) Unwrap() error { return e.Err }
 // limit. The router treats the deployment as unavailable for this request.
 type LimitError struct {
 	ID     string
-	Limit  string // "rpm" or "tpm"
+	Limit  string // "rpm", "tpm", or "upstream" (the budget learned from the upstream's headers)
 	Usage  Usage  // usage when the reservation was refused
 	Limits Limits
+	// RetryAfter is, for an "upstream" refusal, how long until one request
+	// fits the upstream's budget again; zero when unknown.
+	RetryAfter time.Duration
 }
 
 func (e *LimitError) Error() string {
+	if e.Limit == "upstream" {
+		return fmt.Sprintf("sharedstate: deployment %q: upstream request budget used up across replicas (one more in %v)", e.ID, e.RetryAfter)
+	}
 	if e.Limit == "tpm" {
 		return fmt.Sprintf("sharedstate: deployment %q at its tpm limit (%d/%d tokens)", e.ID, e.Usage.Tokens, e.Limits.TPM)
 	}

@@ -407,6 +407,11 @@ func (b *blockingStore) Sync(ctx context.Context, w Window, ops []SyncOp) error 
 	return &StoreError{Op: "sync", Err: ctx.Err()}
 }
 
+func (b *blockingStore) Take(ctx context.Context, id string, w Window, snap ratelimit.Snapshot, n int64) (bool, time.Duration, error) {
+	<-ctx.Done()
+	return false, 0, &StoreError{Op: "take", Err: ctx.Err()}
+}
+
 // TestSyncerHungStore checks that a Store that never answers costs at most
 // one timeout, after which calls are served locally, within limit/replicas.
 func TestSyncerHungStore(t *testing.T) {

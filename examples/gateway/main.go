@@ -20,8 +20,22 @@
 // FAKE_AZURE_KEY for the config's os.environ/ values, so that the sample
 // config.yaml runs with no API key.
 //
-// On SIGTERM or SIGINT it stops accepting connections and lets requests in
-// flight finish, for up to --shutdown-timeout.
+// Non-streaming answers larger than a first read are passed through to the
+// client as they arrive rather than held whole (unless the response cache
+// stores them); --max-response-bytes (or general_settings.
+// max_response_size_mb) bounds each one.
+//
+// On SIGTERM or SIGINT it drains: new requests are answered 503 with
+// "Connection: close" and /health/readiness fails, for --shutdown-delay
+// with the listener still open (so that a load balancer stops sending),
+// then it stops accepting connections and lets the requests and streams
+// in flight finish, for up to --shutdown-timeout.
+//
+// A request body must keep arriving: a client that sends nothing of it
+// for --body-read-timeout (default 30 s) gets 408 and its connection
+// closed. --protect-ops (or litellm_settings.require_auth_for_metrics_endpoint)
+// puts /metrics and /health/readiness behind $SWITCHYARD_OPS_KEY, or the
+// master key when that is unset; /health stays open for liveness probes.
 package main
 
 import (
@@ -42,6 +56,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/switchyard-go/switchyard/cache/sharedstate"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
 	"github.com/switchyard-go/switchyard/router/handler"
@@ -67,8 +82,12 @@ type options struct {
 	fake            bool
 	fakeLatency     time.Duration
 	shutdownTimeout time.Duration
+	shutdownDelay   time.Duration
+	bodyTimeout     time.Duration
+	protectOps      bool
 	providerHeaders bool
 	maxBody         int64
+	maxResponse     int64
 	debug           bool
 }
 
@@ -81,9 +100,13 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.port, "port", 4000, "port to listen on (0: any free port)")
 	fs.BoolVar(&o.fake, "fake", false, "start built-in fake upstreams and point FAKE_OPENAI_BASE, FAKE_AZURE_BASE (and their keys) at them")
 	fs.DurationVar(&o.fakeLatency, "fake-latency", 0, "with --fake: how long the fake upstreams take to answer")
-	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM/SIGINT, how long requests in flight may take to finish")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 30*time.Second, "on SIGTERM/SIGINT, how long requests and streams in flight may take to finish (the drain deadline)")
+	fs.DurationVar(&o.shutdownDelay, "shutdown-delay", 0, "on SIGTERM/SIGINT, how long to keep accepting connections first, answering 503 and failing readiness so that a load balancer stops sending (5s suits Kubernetes)")
+	fs.DurationVar(&o.bodyTimeout, "body-read-timeout", handler.DefaultBodyReadTimeout, "longest wait between two reads of a request body before answering 408 and closing the connection (negative: none)")
+	fs.BoolVar(&o.protectOps, "protect-ops", false, "require a key for /metrics and /health/readiness: $SWITCHYARD_OPS_KEY when set, else the master key (also litellm_settings.require_auth_for_metrics_endpoint)")
 	fs.BoolVar(&o.providerHeaders, "provider-headers", false, "also return every upstream header with an llm_provider- prefix, as LiteLLM does")
 	fs.Int64Var(&o.maxBody, "max-body-bytes", handler.DefaultMaxBodyBytes, "largest JSON request body accepted")
+	fs.Int64Var(&o.maxResponse, "max-response-bytes", 0, "largest non-streaming answer given to a client; larger ones fail (502 response_too_large) or are cut (0: general_settings.max_response_size_mb, else 512 MiB)")
 	fs.BoolVar(&o.debug, "debug", false, "log every upstream attempt")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -93,6 +116,12 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if o.port < 0 || o.port > 65535 {
 		return o, fmt.Errorf("--port %d out of range", o.port)
+	}
+	if o.maxResponse < 0 {
+		return o, fmt.Errorf("--max-response-bytes %d must not be negative", o.maxResponse)
+	}
+	if o.shutdownTimeout < 0 || o.shutdownDelay < 0 {
+		return o, fmt.Errorf("--shutdown-timeout %s and --shutdown-delay %s must not be negative", o.shutdownTimeout, o.shutdownDelay)
 	}
 	return o, nil
 }
@@ -141,6 +170,9 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(addr s
 	if err := metrics.Err(); err != nil {
 		return fmt.Errorf("metrics: %w", err)
 	}
+	// The gateway owns its process: go-redis's own log lines (dial errors
+	// during an outage) become structured records beside the router's.
+	sharedstate.RouteRedisLogs(log)
 	rt, closeRouter, err := cfg.NewRouter(router.WithHooks(metrics.Hooks()), router.WithLogger(log))
 	if err != nil {
 		return err
@@ -159,9 +191,15 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(addr s
 		handler.WithMetrics(metrics),
 		handler.WithLogger(log),
 		handler.WithProviderHeaders(o.providerHeaders),
-		handler.WithMaxBodyBytes(o.maxBody))
+		handler.WithMaxBodyBytes(o.maxBody),
+		handler.WithMaxResponseBytes(o.maxResponse)) // 0 keeps the file's
+	hopts = append(hopts, opsOptions(o, cfg, lookup, log)...)
+	h := handler.New(rt, hopts...)
+	// No ReadTimeout or WriteTimeout: they would cut long uploads and
+	// streams. Headers are bounded by ReadHeaderTimeout, bodies by the
+	// handler's body read timeout, idle connections by IdleTimeout.
 	srv := &http.Server{
-		Handler:           handler.New(rt, hopts...),
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
@@ -184,19 +222,56 @@ func run(ctx context.Context, args []string, logOut io.Writer, ready func(addr s
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down: no new connections; waiting for requests in flight", "timeout", o.shutdownTimeout)
-	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
-	defer cancel()
-	err = srv.Shutdown(sctx)
-	if err != nil {
-		log.Warn("requests still in flight at the deadline were cut", "error", err)
-		_ = srv.Close()
-	}
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+	if serr := shutdown(srv, h, o, log, errc); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return serr
 	}
 	log.Info("gateway stopped")
 	return nil
+}
+
+// opsOptions are the handler options for the body read timeout and the
+// protection of /metrics and /health/readiness.
+func opsOptions(o options, cfg *litellmconfig.Config, lookup func(string) (string, bool), log *slog.Logger) []handler.Option {
+	opts := []handler.Option{handler.WithBodyReadTimeout(o.bodyTimeout)}
+	if !o.protectOps && !cfg.RequireAuthForMetrics {
+		return opts
+	}
+	opts = append(opts, handler.WithProtectedOps(true))
+	if k, ok := lookup("SWITCHYARD_OPS_KEY"); ok && k != "" {
+		opts = append(opts, handler.WithOpsKeys(k))
+		log.Info("/metrics and /health/readiness need $SWITCHYARD_OPS_KEY")
+	} else if cfg.MasterKey == "" {
+		log.Warn("/metrics and /health/readiness are protected but no key opens them: set general_settings.master_key or $SWITCHYARD_OPS_KEY")
+	} else {
+		log.Info("/metrics and /health/readiness need the master key")
+	}
+	return opts
+}
+
+// shutdown drains the gateway once told to stop: the handler answers new
+// requests 503 with Connection: close and fails readiness, for
+// --shutdown-delay while the listener stays open, so that a load balancer
+// notices; then the server stops accepting connections and waits up to
+// --shutdown-timeout for the requests and streams in flight, cutting what
+// is left at that deadline. It returns Serve's error.
+func shutdown(srv *http.Server, h *handler.Handler, o options, log *slog.Logger, errc <-chan error) error {
+	h.Drain()
+	if o.shutdownDelay > 0 {
+		log.Info("shutting down: refusing new requests, readiness failing", "delay", o.shutdownDelay)
+		select {
+		case <-time.After(o.shutdownDelay):
+		case err := <-errc:
+			return err
+		}
+	}
+	log.Info("shutting down: no new connections; waiting for requests in flight", "timeout", o.shutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still in flight at the deadline were cut", "error", err)
+		_ = srv.Close()
+	}
+	return <-errc
 }
 
 // startFakes starts a fake OpenAI upstream and a fake Azure OpenAI

@@ -358,3 +358,16 @@ litellm_settings:
 		})
 	}
 }
+
+// TestMaxResponseBytesFlag: --max-response-bytes bounds every
+// non-streaming answer, and the error names the limit.
+func TestMaxResponseBytesFlag(t *testing.T) {
+	g := start(t, "--config", "config.yaml", "--fake", "--max-response-bytes", "100")
+	resp, body := g.do(t, "POST", "/v1/embeddings", `{"model":"text-embedding-3-small","input":"x"}`, auth)
+	if resp.StatusCode != http.StatusBadGateway || !bytes.Contains(body, []byte("response_too_large")) || !bytes.Contains(body, []byte("100-byte limit")) {
+		t.Errorf("an answer over the limit: %d %s", resp.StatusCode, body)
+	}
+	if _, err := parseFlags([]string{"--max-response-bytes", "-1"}, io.Discard); err == nil || !strings.Contains(err.Error(), "--max-response-bytes") {
+		t.Errorf("a negative limit: %v", err)
+	}
+}

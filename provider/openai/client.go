@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchyard-go/switchyard/internal/httphdr"
@@ -41,6 +42,7 @@ type Client struct {
 	streamTO  time.Duration
 	maxBody   int64
 	now       func() time.Time
+	peeks     sync.Pool // of *[]byte, the first parts of pass-through answers
 }
 
 const numEndpoints = int(provider.EndpointTranscriptions) + 1
@@ -106,6 +108,7 @@ func New(cfg Config) (*Client, error) {
 		c.now = time.Now
 	}
 	c.doCause = &timeoutError{what: "no complete answer", d: c.timeout}
+	c.peeks.New = newPeek
 	c.buildURLs(base)
 	c.buildHeader()
 	for k, v := range cfg.ExtraHeaders {
@@ -272,8 +275,16 @@ func (c *Client) newHTTPRequest(ctx context.Context, p *call, extra http.Header)
 }
 
 // Do sends a non-streaming request and returns the upstream's answer. The
-// call is bounded by ctx and by req.Timeout (else Config.Timeout). Every
-// failure is a *provider.Error.
+// call is bounded by ctx and by req.Timeout (else Config.Timeout), for a
+// pass-through body until it has been read or closed. Every failure is a
+// *provider.Error. An answer larger than req.MaxResponseBytes (else
+// Config.MaxResponseBytes) fails, naming the limit.
+//
+// With req.PassThrough, a 2xx answer larger than a first read (32 KiB) is
+// returned in Response.Reader, which gives the body as it arrives instead
+// of reading it whole (see passthrough.go); a smaller one, and an answer
+// the Client converts (the Responses bridge, text-completion chat), is
+// read whole as without it.
 func (c *Client) Do(ctx context.Context, req *provider.Request) (*provider.Response, error) {
 	p, err := c.prepare(req, false)
 	if err != nil {
@@ -284,7 +295,12 @@ func (c *Client) Do(ctx context.Context, req *provider.Request) (*provider.Respo
 		d, cause = req.Timeout, &timeoutError{what: "no complete answer", d: req.Timeout}
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, d, cause)
-	defer cancel()
+	handedOver := false // to a pass-through body, which cancels ctx when done
+	defer func() {
+		if !handedOver {
+			cancel()
+		}
+	}()
 	hr, err := c.newHTTPRequest(ctx, p, req.Header)
 	if err != nil {
 		return nil, c.wrapErr(err, provider.ClassBadRequest, "openai: build request")
@@ -293,7 +309,22 @@ func (c *Client) Do(ctx context.Context, req *provider.Request) (*provider.Respo
 	if err != nil {
 		return nil, c.transportErr(ctx, err)
 	}
-	body, err := c.readBody(resp)
+	limit := c.maxBody
+	if req.MaxResponseBytes > 0 {
+		limit = req.MaxResponseBytes
+	}
+	if req.PassThrough && p.convert == convNone && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+		out, body, err := c.passThrough(ctx, cancel, resp, limit)
+		if out != nil {
+			handedOver = true
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		return c.finish(p, resp, body)
+	}
+	body, err := c.readBody(resp, limit)
 	if err != nil {
 		return nil, c.transportErr(ctx, err)
 	}
@@ -303,12 +334,12 @@ func (c *Client) Do(ctx context.Context, req *provider.Request) (*provider.Respo
 	return c.finish(p, resp, body)
 }
 
-// readBody reads and closes resp.Body, up to the size limit.
-func (c *Client) readBody(resp *http.Response) ([]byte, error) {
+// readBody reads and closes resp.Body, up to limit bytes.
+func (c *Client) readBody(resp *http.Response, limit int64) ([]byte, error) {
 	defer resp.Body.Close()
 	if n := resp.ContentLength; n >= 0 {
-		if n > c.maxBody {
-			return nil, fmt.Errorf("openai: answer of %d bytes exceeds the %d-byte limit", n, c.maxBody)
+		if n > limit {
+			return nil, tooLarge(n, limit)
 		}
 		b := make([]byte, n)
 		if _, err := io.ReadFull(resp.Body, b); err != nil {
@@ -319,12 +350,12 @@ func (c *Client) readBody(resp *http.Response) ([]byte, error) {
 		}
 		return b, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, err
 	}
-	if int64(len(b)) > c.maxBody {
-		return nil, fmt.Errorf("openai: answer exceeds the %d-byte limit", c.maxBody)
+	if int64(len(b)) > limit {
+		return nil, tooLarge(-1, limit)
 	}
 	return b, nil
 }

@@ -100,8 +100,10 @@ type Config struct {
 	// User-Agent in ExtraHeaders or in a request's Header wins.
 	UserAgent string
 
-	// MaxResponseBytes bounds the size of a non-streaming answer; a larger
-	// one fails with ClassConnection. Zero means DefaultMaxResponseBytes.
+	// MaxResponseBytes bounds the size of a non-streaming answer, read
+	// whole or passed through; a larger one fails with ClassConnection,
+	// code response_too_large, naming the limit. Zero means
+	// DefaultMaxResponseBytes; a request's MaxResponseBytes wins.
 	MaxResponseBytes int64
 
 	// Now is the clock used to read retry-after headers holding an HTTP

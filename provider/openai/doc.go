@@ -29,6 +29,14 @@
 // field the upstream sent (reasoning_content, system_fingerprint,
 // provider-specific fields); only the usage object is decoded.
 //
+// With provider.Request.PassThrough, a 2xx answer larger than its first
+// 32 KiB (and not converted by a bridge) is not even held: Do returns it
+// as Response.Reader, which gives the body as it arrives, reads the usage
+// from it as it passes and stops with an error at the size limit
+// (Request.MaxResponseBytes, else Config.MaxResponseBytes) or when the
+// upstream cuts it. Smaller answers are read and checked whole as without
+// it.
+//
 // # Errors
 //
 // Every failure is a *provider.Error. An upstream's error is classified by

@@ -15,6 +15,22 @@ func (c *call) replyFor(text string) string {
 	return "echo: " + text
 }
 
+// continuation returns what is left of reply when the request ends with
+// the assistant's partial answer (a continuation, as a router resuming a
+// cut stream sends, with or without "prefix": true or
+// continue_final_message): the rest of reply after that partial when reply
+// begins with it, else the whole reply. A request that does not end with
+// an assistant message gets reply.
+func continuation(reply string, msgs []chatMessage) string {
+	if len(msgs) == 0 || msgs[len(msgs)-1].Role != "assistant" {
+		return reply
+	}
+	if rest, ok := strings.CutPrefix(reply, textOf(msgs[len(msgs)-1].Content)); ok {
+		return rest
+	}
+	return reply
+}
+
 // reasoningFor returns the configured reasoning text, or def.
 func (c *call) reasoningFor(def string) string {
 	if c.h.cfg.reasoning != "" {

@@ -124,7 +124,7 @@ func (c *call) chatAnswer() chatAnswer {
 		}
 	default:
 		var cut bool
-		a.content, cut = truncate(c.replyFor(text), c.req.maxOutput())
+		a.content, cut = truncate(continuation(c.replyFor(text), c.req.Messages), c.req.maxOutput())
 		if cut {
 			a.finish = finishLength
 		}

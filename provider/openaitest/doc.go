@@ -41,7 +41,12 @@
 // (or whose tool_choice is "required" or names a function, or any request
 // with tools under [WithToolCalls]) is answered with tool calls: two
 // parallel calls when parallel_tool_calls is not false and two or more
-// function tools were given.
+// function tools were given. A chat request whose last message is the
+// assistant's (a continuation of a partial answer, as a router resuming a
+// cut stream sends; "prefix": true and continue_final_message are
+// accepted and not required) is answered with the rest of the reply that
+// the partial begins, or the whole reply when it does not begin it, so
+// that a resumed stream's whole answer is known to the test.
 //
 // # Limits, faults and counters
 //
@@ -50,8 +55,10 @@
 // response and enforced with OpenAI's 429 (see [KeyConfig]). [WithClock]
 // injects the clock the buckets use, so tests step time instead of
 // sleeping. [Handler.SetFault] injects failures (5xx, hangs, 401, quota,
-// context window, content policy, cut streams, garbage bodies), server-wide
-// or per key, at any time. [Handler.Stats] and [Handler.Requests] tell a
+// context window, content policy, cut, failed and stalled streams, cut or
+// garbage bodies), server-wide or per key, at any time. [WithPadding] makes
+// answers as large as a test needs (100 MB embeddings) without the fake
+// holding them. [Handler.Stats] and [Handler.Requests] tell a
 // test what traffic reached the upstream.
 //
 // A [Handler] and a [Server] are safe for concurrent use.

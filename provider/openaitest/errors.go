@@ -128,5 +128,9 @@ func (c *call) writeOK(v any) {
 	if c.fault == FaultTruncatedJSON {
 		b = b[:len(b)/2]
 	}
-	c.writeBody(http.StatusOK, "application/json", b)
+	if c.h.cfg.padding.Bytes <= 0 && c.fault != FaultBodyCut {
+		c.writeBody(http.StatusOK, "application/json", b)
+		return
+	}
+	c.writePadded(b)
 }

@@ -60,13 +60,24 @@ const (
 	// FaultTruncatedJSON answers 200 with the first half of the real JSON
 	// body; a stream gets one event whose JSON is cut in half, then [DONE].
 	FaultTruncatedJSON
+	// FaultStreamStall sends Fault.AfterChunks SSE data events and then
+	// sends nothing more, keeping the connection open, until the client
+	// gives up (its stream timeout between events, or its context) or the
+	// server closes. Streaming requests only, like FaultStreamCut.
+	FaultStreamStall
+	// FaultBodyCut answers 200 with a Content-Length promising the whole
+	// JSON body (padded by [WithPadding], if given), sends its first half
+	// and cuts the connection, like FaultStreamCut. It applies to
+	// non-streaming requests only; streams are served normally and do not
+	// use up Fault.Count.
+	FaultBodyCut
 	numFaultKinds
 )
 
 var faultNames = [...]string{
 	"none", "server_error", "hang", "invalid_key", "rate_limit", "insufficient_quota",
 	"context_length", "content_policy", "content_filter", "not_found", "stream_cut",
-	"stream_error", "garbage", "truncated_json",
+	"stream_error", "garbage", "truncated_json", "stream_stall", "body_cut",
 }
 
 // String returns the kind's snake_case name.
@@ -106,8 +117,8 @@ type Fault struct {
 	RetryAfter time.Duration
 	// Window is FaultContextLength's context window in tokens.
 	Window int
-	// AfterChunks is how many SSE data events FaultStreamCut and
-	// FaultStreamError send before failing.
+	// AfterChunks is how many SSE data events FaultStreamCut,
+	// FaultStreamError and FaultStreamStall send before failing.
 	AfterChunks int
 }
 
@@ -184,8 +195,12 @@ func (h *Handler) takeFault(c *call) (Fault, bool) {
 			continue
 		}
 		switch f.Kind {
-		case FaultStreamCut, FaultStreamError:
+		case FaultStreamCut, FaultStreamError, FaultStreamStall:
 			if !c.stream {
+				continue
+			}
+		case FaultBodyCut:
+			if c.stream {
 				continue
 			}
 		case FaultContextLength:

@@ -142,6 +142,9 @@ type limitGroup struct {
 	cfg      KeyConfig
 	single   *limiter // nil when unlimited or PerModel
 	perModel sync.Map // model string -> *limiter, when cfg.PerModel
+
+	drainMu sync.Mutex
+	drained time.Time // guarded by drainMu: per-model buckets made later start empty at this time; zero: full
 }
 
 func newLimitGroup(cfg KeyConfig) *limitGroup {
@@ -167,8 +170,56 @@ func (g *limitGroup) limiter(model string) *limiter {
 	if l == nil {
 		return nil
 	}
+	g.drainMu.Lock()
+	if !g.drained.IsZero() {
+		l.drain(g.drained)
+	}
+	g.drainMu.Unlock()
 	got, _ := g.perModel.LoadOrStore(model, l)
 	return got.(*limiter)
+}
+
+// drain empties the buckets at now; they refill from then on.
+func (l *limiter) drain(now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.req, l.tok, l.last = 0, 0, now
+}
+
+// drain empties every bucket of the group at now, and with PerModel the
+// buckets of models not used yet as well (they start empty at now).
+func (g *limitGroup) drain(now time.Time) {
+	if g == nil {
+		return
+	}
+	if g.single != nil {
+		g.single.drain(now)
+		return
+	}
+	g.drainMu.Lock()
+	g.drained = now
+	g.drainMu.Unlock()
+	g.perModel.Range(func(_, v any) bool {
+		v.(*limiter).drain(now)
+		return true
+	})
+}
+
+// Drain empties the request and token buckets of key now (by the fake's
+// clock), as if another client had just used up the whole budget: the next
+// request is refused with 429 until one request's worth has refilled, and
+// the buckets refill continuously from empty, at their capacity per minute,
+// from then on. The buckets are shared with the key's Group, so Drain
+// empties theirs too; with PerModel, every model's buckets, those not used
+// yet included. A key without limits, or one the fake does not accept, is
+// left alone. Tests use it to start from a key whose limit is already
+// reached, which no router can know before it reads the key's headers.
+func (h *Handler) Drain(key string) {
+	ks := h.keyState(key)
+	if !ks.accepted {
+		return
+	}
+	ks.group.drain(h.now())
 }
 
 // limiter returns the buckets that apply to this request, nil for none.

@@ -183,3 +183,31 @@ func TestAuth(t *testing.T) {
 		}
 	})
 }
+
+// TestDrain: a drained key answers 429 at once, with nothing remaining,
+// and refills from empty at its rate (120 rpm: one request per 500 ms).
+func TestDrain(t *testing.T) {
+	clk := newClock()
+	srv := openaitest.NewServer(openaitest.WithClock(clk.Now), openaitest.WithKey("sk-a", openaitest.KeyConfig{RPM: 120}))
+	defer srv.Close()
+	body := chatBody("gpt-4o", "hi", nil)
+	srv.Drain("sk-a")
+	r := post(t, srv, "/chat/completions", "sk-a", body)
+	if r.status != http.StatusTooManyRequests {
+		t.Fatalf("status %d right after Drain, want 429", r.status)
+	}
+	if got, want := r.header.Get("Retry-After-Ms"), "500"; got != want {
+		t.Errorf("retry-after-ms %q, want %q", got, want)
+	}
+	if got := r.header.Get("X-Ratelimit-Remaining-Requests"); got != "0" {
+		t.Errorf("remaining %q, want 0", got)
+	}
+	clk.Step(500 * time.Millisecond)
+	if r := post(t, srv, "/chat/completions", "sk-a", body); r.status != 200 {
+		t.Fatalf("status %d after one request's refill", r.status)
+	}
+	if r := post(t, srv, "/chat/completions", "sk-a", body); r.status != http.StatusTooManyRequests {
+		t.Fatalf("status %d for a second request in the same instant", r.status)
+	}
+	srv.Drain("sk-unknown") // not a key of the fake: nothing happens
+}

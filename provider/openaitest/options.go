@@ -85,6 +85,7 @@ type config struct {
 	intercept  InterceptFunc
 	history    int
 	historySet bool
+	padding    Padding
 }
 
 // WithKey registers an API key and its limits. Once a key is registered,
@@ -172,4 +173,27 @@ func WithIntercept(f InterceptFunc) Option {
 // every request's header and body in benchmarks.
 func WithHistory(n int) Option {
 	return optionFunc(func(c *config) { c.history, c.historySet = n, true })
+}
+
+// Padding makes successful non-streaming JSON answers large, as a big
+// embeddings answer is, for tests and benchmarks of what holds (or
+// passes through) a large body.
+type Padding struct {
+	// Bytes is how much larger each answer is: a top-level "x_padding"
+	// member is written first (before "usage"), an array of numbers like
+	// an embedding's. Zero or less adds nothing.
+	Bytes int
+	// Chunked sends the padded answers without a Content-Length
+	// (chunked transfer encoding), as a server that streams its JSON
+	// does.
+	Chunked bool
+}
+
+// WithPadding pads every successful non-streaming JSON answer (chat,
+// completions, embeddings, responses, JSON transcriptions) by p.Bytes.
+// The padding is written as it is sent, from a fixed buffer, so the fake
+// holds no more memory for a 100 MB answer than for a small one and a
+// test can measure what its client holds. Default none.
+func WithPadding(p Padding) Option {
+	return optionFunc(func(c *config) { c.padding = p })
 }

@@ -52,6 +52,16 @@ func (s *sseWriter) send(name string, v any) bool {
 		return false
 	}
 	c := s.c
+	if c.fault == FaultStreamStall && s.events >= c.faultCfg.AfterChunks {
+		s.stopped = true
+		_ = s.rc.Flush()
+		select {
+		case <-c.r.Context().Done():
+		case <-c.h.closing:
+			abort()
+		}
+		return false
+	}
 	if c.fault == FaultStreamCut || c.fault == FaultStreamError {
 		if s.events >= c.faultCfg.AfterChunks {
 			s.stopped = true

@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+
+	"github.com/switchyard-go/switchyard/provider"
 )
 
 // keySet holds the accepted API keys as SHA-256 digests. Comparing
@@ -71,4 +73,32 @@ func requestKey(r *http.Request) string {
 		return ""
 	}
 	return strings.TrimSpace(r.Header.Get("Api-Key"))
+}
+
+// authorizeOps reports whether r may read an operations endpoint
+// (/metrics, /health/readiness), answering 401 otherwise: always when they
+// are not protected, else with an ops key when any is configured, else
+// with an API key.
+func (h *Handler) authorizeOps(w http.ResponseWriter, r *http.Request) bool {
+	if !h.opsProtected {
+		return true
+	}
+	keys := &h.opsKeys
+	if !keys.enabled() {
+		keys = &h.auth
+	}
+	key := requestKey(r)
+	if keys.valid(key) {
+		return true
+	}
+	msg := "Incorrect key for " + r.URL.Path + ". Send a valid key as \"Authorization: Bearer <key>\"."
+	switch {
+	case !keys.enabled():
+		msg = r.URL.Path + " is protected and no key is configured to open it."
+	case key == "":
+		msg = r.URL.Path + " is protected: send a key as \"Authorization: Bearer <key>\"."
+	}
+	h.refuse(w, provider.EndpointUnknown, &apiError{status: http.StatusUnauthorized, typ: "invalid_request_error",
+		code: "invalid_api_key", message: msg, class: "unauthorized"})
+	return false
 }

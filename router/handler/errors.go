@@ -31,6 +31,12 @@ type apiError struct {
 	class         string        // for metrics: a provider.Class name or a handler reason
 	header        http.Header   // upstream headers to pass on, may be nil
 	group, deploy string        // for the X-Switchyard-* headers, may be empty
+	// routed: the router tried the call, so the answer carries
+	// X-Switchyard-Attempted-Retries and -Fallbacks; noRetry: its retries
+	// were spent, so it says x-should-retry: false.
+	routed             bool
+	retries, fallbacks int
+	noRetry            bool
 }
 
 // errorBody is OpenAI's error body. Param and Code are null when empty.
@@ -88,6 +94,13 @@ func (h *Handler) writeError(w http.ResponseWriter, e *apiError) {
 			}
 		}
 	}
+	if e.routed {
+		hdr.Set(router.HeaderAttemptedRetries, strconv.Itoa(e.retries))
+		hdr.Set(router.HeaderAttemptedFallbacks, strconv.Itoa(e.fallbacks))
+	}
+	if e.noRetry {
+		hdr.Set("X-Should-Retry", "false")
+	}
 	if e.retryAfter > 0 {
 		secs := int64(math.Ceil(e.retryAfter.Seconds()))
 		hdr.Set("Retry-After", strconv.FormatInt(secs, 10))
@@ -117,8 +130,51 @@ func (h *Handler) writeError(w http.ResponseWriter, e *apiError) {
 var retryHeaders = []string{"Retry-After", "Retry-After-Ms", "X-Should-Retry"}
 
 // routeError turns an error from Router.Do or Router.Stream into an
-// answer.
+// answer, telling the client what the router already did (see
+// routerAdvice).
 func (h *Handler) routeError(err error, model string) *apiError {
+	e := h.causeError(err, model)
+	var re *router.Error
+	if errors.As(err, &re) {
+		routerAdvice(e, re)
+	}
+	return e
+}
+
+// routerAdvice tells the client of an answer e what the router did for
+// the call re, so that it does not retry what was retried already: the
+// X-Switchyard-Attempted-* headers, x-should-retry: false when the
+// router's retries were spent (or its retry budget refused one) and the
+// status is one an SDK would retry, and retry-after when a deployment is
+// back at a known time. Caller mistakes (400, and calls refused before
+// any deployment was tried) keep their shape.
+func routerAdvice(e *apiError, re *router.Error) {
+	if e.status == http.StatusBadRequest || e.status == statusClientClosedRequest ||
+		len(re.Attempts) == 0 && len(re.Unavailable) == 0 {
+		return
+	}
+	e.routed, e.retries, e.fallbacks = true, re.Retries, re.Fallbacks
+	if re.RetriesSpent && sdkRetries(e.status) {
+		e.noRetry = true
+		if e.retryAfter <= 0 && re.RetryIn > 0 {
+			e.retryAfter = re.RetryIn
+		}
+	}
+	if re.BudgetRefused {
+		e.class = "retry_budget"
+		e.message += " (not retried: the router's retry budget is spent)"
+	}
+}
+
+// sdkRetries reports whether the official OpenAI SDKs retry an answer with
+// this status on their own: 408, 409, 429 and 5xx.
+func sdkRetries(status int) bool {
+	return status == http.StatusRequestTimeout || status == http.StatusConflict ||
+		status == http.StatusTooManyRequests || status >= 500
+}
+
+// causeError is the answer for the cause that ended routing.
+func (h *Handler) causeError(err error, model string) *apiError {
 	cause := err
 	var re *router.Error
 	if errors.As(err, &re) && re.Err != nil {
@@ -239,6 +295,11 @@ func noDeploymentError(nde *router.NoDeploymentError) *apiError {
 		e.class = provider.ClassContextWindow.String()
 	case limited > 0:
 		e.status, e.typ, e.code = http.StatusTooManyRequests, "requests", "no_deployment_available"
+		if nde.AuthFailed() {
+			// Out after 401/403s: the gateway's upstream key is at
+			// fault, and the message says which and until when.
+			e.code = "deployment_authentication_failed"
+		}
 		if nde.AllCoolingDown() {
 			e.class = "all_cooling_down"
 		}
@@ -258,7 +319,7 @@ func (h *Handler) unknownModel(model string) *apiError {
 	names := h.modelNames()
 	var b strings.Builder
 	b.WriteString("The model ")
-	b.WriteString(strconv.Quote(model))
+	b.WriteString(strconv.Quote(clip(model, maxEchoedModel)))
 	b.WriteString(" does not exist. Valid model names: ")
 	if len(names) == 0 {
 		b.WriteString("(none)")

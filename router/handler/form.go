@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 
 	"github.com/switchyard-go/switchyard/provider"
 )
@@ -19,7 +20,17 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, req *provider
 	if r.ContentLength > h.maxUpload {
 		return tooLarge(h.maxUpload)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, h.maxUpload)
+	dl := newBodyDeadline(w, h.bodyTimeout)
+	r.Body = deadlineBody{http.MaxBytesReader(w, r.Body, h.maxUpload), &dl}
+	if e := h.readParts(w, r, req); e != nil {
+		return e
+	}
+	dl.clear()
+	return nil
+}
+
+// readParts reads the parts of a multipart upload for readForm.
+func (h *Handler) readParts(w http.ResponseWriter, r *http.Request, req *provider.Request) *apiError {
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return badRequest("", "invalid_form", "expected a multipart/form-data body: "+err.Error())
@@ -32,7 +43,7 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, req *provider
 			break
 		}
 		if err != nil {
-			return h.formError(err)
+			return h.formError(w, err)
 		}
 		name := part.FormName()
 		if name == "file" {
@@ -46,14 +57,14 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, req *provider
 			form.File, err = io.ReadAll(part)
 			_ = part.Close()
 			if err != nil {
-				return h.formError(err)
+				return h.formError(w, err)
 			}
 			continue
 		}
 		b, err := io.ReadAll(io.LimitReader(part, maxFormField+1))
 		_ = part.Close()
 		if err != nil {
-			return h.formError(err)
+			return h.formError(w, err)
 		}
 		if len(b) > maxFormField {
 			return badRequest(name, "invalid_form", "form field "+name+" is longer than 1 MiB")
@@ -79,10 +90,13 @@ func (h *Handler) readForm(w http.ResponseWriter, r *http.Request, req *provider
 
 // formError answers a failure while reading a multipart body: 413 over
 // the limit, else 400.
-func (h *Handler) formError(err error) *apiError {
+func (h *Handler) formError(w http.ResponseWriter, err error) *apiError {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
 		return tooLarge(mbe.Limit)
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return bodyReadError(w, err, h.bodyTimeout)
 	}
 	return badRequest("", "invalid_form", "reading the multipart body: "+err.Error())
 }

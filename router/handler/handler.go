@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchyard-go/switchyard/provider"
@@ -21,8 +22,12 @@ type Handler struct {
 	// immutable after New
 	r                *router.Router
 	auth             keySet
+	opsKeys          keySet // open /metrics and /health/readiness when protected
+	opsProtected     bool
 	maxBody          int64
 	maxUpload        int64
+	maxResponse      int64         // 0: the client's own limit
+	bodyTimeout      time.Duration // between two reads of a request body; <= 0: none
 	rateLimitHeaders bool
 	tagRouting       bool
 	providerHeaders  bool
@@ -34,7 +39,9 @@ type Handler struct {
 	now              func() time.Time
 	created          int64 // "created" of the models list
 
-	bufs sync.Pool // of *bytes.Buffer, request bodies and SSE frames
+	bufs     sync.Pool   // of *bytes.Buffer, request bodies and SSE frames
+	copyBufs sync.Pool   // of *[]byte, for answers passed through
+	draining atomic.Bool // set by Drain
 }
 
 // New returns a Handler serving r. Without r (nil) every API endpoint
@@ -44,6 +51,7 @@ func New(r *router.Router, opts ...Option) *Handler {
 		r:                r,
 		maxBody:          DefaultMaxBodyBytes,
 		maxUpload:        DefaultMaxUploadBytes,
+		bodyTimeout:      DefaultBodyReadTimeout,
 		rateLimitHeaders: true,
 		tagRouting:       true,
 		log:              slog.Default(),
@@ -80,6 +88,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(p, "/v1/") {
 		p = p[3:]
 	}
+	if h.draining.Load() && h.refuseDraining(w, p) {
+		return
+	}
 	switch p {
 	case "/chat/completions":
 		h.serveAPI(w, r, provider.EndpointChat, "")
@@ -100,13 +111,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.serveLiveness(w)
 		}
 	case "/health/readiness":
-		if h.method(w, r, http.MethodGet) {
+		if h.method(w, r, http.MethodGet) && h.authorizeOps(w, r) {
 			h.serveReadiness(w)
 		}
 	case "/metrics":
 		if h.metrics == nil {
 			h.notFound(w, r)
-		} else if h.method(w, r, http.MethodGet) {
+		} else if h.method(w, r, http.MethodGet) && h.authorizeOps(w, r) {
 			h.metrics.ServeHTTP(w, r)
 		}
 	default:
@@ -144,7 +155,7 @@ func (h *Handler) serveAzure(w http.ResponseWriter, r *http.Request, rest string
 // does.
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 	h.writeError(w, &apiError{status: http.StatusNotFound, typ: "invalid_request_error", code: "unknown_url",
-		message: "Invalid URL (" + r.Method + " " + r.URL.Path + ")", class: "not_found"})
+		message: "Invalid URL (" + clip(r.Method, 20) + " " + clip(r.URL.Path, maxEchoedPath) + ")", class: "not_found"})
 }
 
 // method reports whether r uses want (HEAD counts as GET), answering 405
@@ -155,7 +166,7 @@ func (h *Handler) method(w http.ResponseWriter, r *http.Request, want string) bo
 	}
 	w.Header().Set("Allow", want)
 	h.writeError(w, &apiError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", code: "method_not_allowed",
-		message: "Method " + r.Method + " not allowed for " + r.URL.Path + "; use " + want, class: "method_not_allowed"})
+		message: "Method " + clip(r.Method, 20) + " not allowed for " + clip(r.URL.Path, maxEchoedPath) + "; use " + want, class: "method_not_allowed"})
 	return false
 }
 
@@ -210,7 +221,7 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 		aerr = h.readForm(w, r, &req)
 	} else {
 		buf = h.getBuf()
-		tags, aerr = h.readJSON(r, buf, &req)
+		tags, aerr = h.readJSON(w, r, buf, &req)
 		// The buffer is reused only after an answer: an upstream that
 		// failed early might, in theory, still be reading the body.
 		defer func() {
@@ -247,6 +258,9 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 		done = h.serveStream(w, r, &req, opts)
 		return
 	}
+	// Large answers flow through unless the router needs them whole (its
+	// response cache, a content-policy check): see writeReader.
+	req.PassThrough, req.MaxResponseBytes = true, h.maxResponse
 	res, err := h.r.Do(r.Context(), &req, opts...)
 	if err != nil {
 		h.fail(w, r, err, req.Model)
@@ -258,8 +272,8 @@ func (h *Handler) serveAPI(w http.ResponseWriter, r *http.Request, ep provider.E
 
 // readJSON reads a JSON body into buf and sets req's Body, Model and
 // Stream from it, returning the request's tags.
-func (h *Handler) readJSON(r *http.Request, buf *bytes.Buffer, req *provider.Request) ([]string, *apiError) {
-	if e := readBody(r, buf, h.maxBody); e != nil {
+func (h *Handler) readJSON(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, req *provider.Request) ([]string, *apiError) {
+	if e := readBody(w, r, buf, h.maxBody, h.bodyTimeout); e != nil {
 		return nil, e
 	}
 	body := buf.Bytes()
@@ -300,14 +314,14 @@ func (h *Handler) forwardedHeader(r *http.Request) http.Header {
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, model string) {
 	e := h.routeError(err, model)
 	if e.status == statusClientClosedRequest {
-		h.log.LogAttrs(r.Context(), slog.LevelDebug, "handler: client went away", slog.String("model", model))
+		h.log.LogAttrs(r.Context(), slog.LevelDebug, "handler: client went away", slog.String("model", clip(model, maxEchoedModel)))
 	} else if h.log.Enabled(r.Context(), slog.LevelWarn) {
 		level := slog.LevelWarn
 		if e.status < 500 && e.status != http.StatusTooManyRequests {
 			level = slog.LevelDebug
 		}
 		h.log.LogAttrs(r.Context(), level, "handler: request failed",
-			slog.String("path", r.URL.Path), slog.String("model", model),
+			slog.String("path", clip(r.URL.Path, maxEchoedPath)), slog.String("model", clip(model, maxEchoedModel)),
 			slog.Int("status", e.status), slog.String("error", err.Error()))
 	}
 	h.writeError(w, e)
@@ -316,6 +330,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error, model 
 // writeResult writes a non-streaming answer: the upstream's status and
 // body as received, with the headers chosen by the options.
 func (h *Handler) writeResult(w http.ResponseWriter, res *router.Result) {
+	if res.Reader != nil {
+		h.writeReader(w, res)
+		return
+	}
 	hdr := w.Header()
 	h.copyUpstreamHeaders(hdr, res.Header)
 	if ct := res.Response.Header["Content-Type"]; len(ct) > 0 {

@@ -55,7 +55,8 @@ func (h *Handler) serveLiveness(w http.ResponseWriter) {
 type Readiness struct {
 	// Status is "ready" when every model group that has deployments has
 	// one available, "degraded" when some group has none, "unavailable"
-	// when no deployment at all is available (answered with 503).
+	// when no deployment at all is available, "draining" once
+	// Handler.Drain was called (both answered with 503).
 	Status string `json:"status"`
 	// ModelGroups lists each group, sorted by name.
 	ModelGroups []GroupHealth `json:"model_groups"`
@@ -94,6 +95,9 @@ type DeploymentHealth struct {
 func (h *Handler) Readiness() Readiness {
 	rd := Readiness{Status: "unavailable", ModelGroups: []GroupHealth{}}
 	if h.r == nil {
+		if h.draining.Load() {
+			rd.Status = "draining"
+		}
 		return rd
 	}
 	now := h.now()
@@ -139,17 +143,20 @@ func (h *Handler) Readiness() Readiness {
 	default:
 		rd.Status = "ready"
 	}
+	if h.draining.Load() {
+		rd.Status = "draining"
+	}
 	return rd
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // serveReadiness answers 200 while some deployment can take requests, 503
-// when none can.
+// when none can or the handler drains.
 func (h *Handler) serveReadiness(w http.ResponseWriter) {
 	rd := h.Readiness()
 	status := http.StatusOK
-	if rd.Status == "unavailable" {
+	if rd.Status == "unavailable" || rd.Status == "draining" {
 		status = http.StatusServiceUnavailable
 	}
 	writeJSON(w, status, rd)

@@ -16,7 +16,8 @@ import (
 
 // Metrics are Prometheus collectors for a router, fed by its hooks: per
 // model group and deployment request counts, errors by class, latency and
-// time-to-first-token histograms, tokens, spend, cooldowns, response cache
+// time-to-first-token histograms, tokens, spend, cooldowns, retry-budget
+// refusals, response cache
 // hits and shared-state outages, plus gauges read from the router at scrape
 // time (in-flight calls, availability, cooldown left). Make them with
 // NewMetrics, pass Hooks to router.WithHooks, and give them to the handler
@@ -38,6 +39,7 @@ type Metrics struct {
 	requestTTFT     *prometheus.HistogramVec
 	retries         *prometheus.CounterVec
 	fallbacks       *prometheus.CounterVec
+	budgetRefusals  *prometheus.CounterVec
 	refusals        *prometheus.CounterVec
 	attempts        *prometheus.CounterVec
 	attemptErrors   *prometheus.CounterVec
@@ -78,6 +80,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.requestTTFT = histogram(m, reg, own, "switchyard_request_ttft_seconds", "Time from a streaming request's start to its first event.", ttftBuckets, "model_group", "endpoint")
 	m.retries = counter(m, reg, own, "switchyard_retries_total", "Retries within model groups.", group...)
 	m.fallbacks = counter(m, reg, own, "switchyard_fallbacks_total", "Fallback model groups tried, by the requested group.", group...)
+	m.budgetRefusals = counter(m, reg, own, "switchyard_retry_budget_refusals_total", "Requests that failed because the router's retry budget refused them a retry, by the requested model group.", group...)
 	m.refusals = counter(m, reg, own, "switchyard_handler_refusals_total", "Requests the HTTP handler refused before routing, by endpoint and reason.", "endpoint", "reason")
 	m.attempts = counter(m, reg, own, "switchyard_deployment_requests_total", "Upstream calls, by model group and deployment.", "model_group", "deployment")
 	m.attemptErrors = counter(m, reg, own, "switchyard_deployment_errors_total", "Upstream calls that failed, by model group, deployment and error class.", "model_group", "deployment", "class")
@@ -197,6 +200,9 @@ func (m *Metrics) onRequest(_ context.Context, info router.RequestInfo) {
 	}
 	if info.Fallbacks > 0 {
 		m.fallbacks.WithLabelValues(group).Add(float64(info.Fallbacks))
+	}
+	if info.BudgetRefused {
+		m.budgetRefusals.WithLabelValues(group).Inc()
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/switchyard-go/switchyard/router"
 )
@@ -16,6 +17,9 @@ const (
 	// DefaultMaxUploadBytes bounds a multipart upload (an audio
 	// transcription); OpenAI accepts files up to 25 MB.
 	DefaultMaxUploadBytes = 32 << 20
+	// DefaultBodyReadTimeout bounds the wait between two reads of a
+	// request body (nginx's client_body_timeout is 60 s).
+	DefaultBodyReadTimeout = 30 * time.Second
 )
 
 // An Option configures a Handler made by New.
@@ -56,6 +60,20 @@ func WithMaxBodyBytes(n int64) Option {
 	}
 }
 
+// WithMaxResponseBytes bounds a non-streaming answer (router
+// provider.Request.MaxResponseBytes): an answer declared larger fails with
+// 502 and code response_too_large, naming the limit; one that grows past it
+// while it is passed through is cut (the connection is closed, never a
+// silently truncated answer). Default, or n <= 0: the deployment client's
+// own limit (512 MiB for provider/openai).
+func WithMaxResponseBytes(n int64) Option {
+	return func(h *Handler) {
+		if n > 0 {
+			h.maxResponse = n
+		}
+	}
+}
+
 // WithMaxUploadBytes bounds multipart request bodies (audio
 // transcriptions); a larger body is refused with 413. Default
 // DefaultMaxUploadBytes; n <= 0 keeps the default.
@@ -63,6 +81,28 @@ func WithMaxUploadBytes(n int64) Option {
 	return func(h *Handler) {
 		if n > 0 {
 			h.maxUpload = n
+		}
+	}
+}
+
+// WithBodyReadTimeout bounds the wait between two reads of a request
+// body: a client that sends nothing more of its body for d is answered 408
+// (code body_read_timeout) and its connection closed. The bound is reset
+// by every read that brings bytes, so a long upload that keeps arriving is
+// never cut, while one that declares a large body and stalls holds its
+// connection (and the few bytes it sent) for d at most. It is a read
+// deadline on the connection (http.ResponseController.SetReadDeadline),
+// set while the body is read and cleared after, so it does not limit how
+// long the answer takes. Clearing it also lifts http.Server's ReadTimeout
+// for the rest of the request; that timeout, which bounds the whole body,
+// is best left unset. Default DefaultBodyReadTimeout; d == 0 keeps
+// the default; d < 0 turns the bound off. Behind a ResponseWriter that
+// cannot set read deadlines (one that wraps the server's without an
+// Unwrap method) there is no bound.
+func WithBodyReadTimeout(d time.Duration) Option {
+	return func(h *Handler) {
+		if d != 0 {
+			h.bodyTimeout = d
 		}
 	}
 }
@@ -110,9 +150,36 @@ func WithAliases(names ...string) Option {
 	}
 }
 
-// WithMetrics serves m at /metrics (without authentication, as Prometheus
-// scrapes usually are; put the endpoint behind a network policy if that
-// matters), counts the handler's own refusals (401, 400, 413) in it, and
+// WithProtectedOps sets whether /metrics and /health/readiness, which name
+// the deployments, their upstream models and their health, require a key
+// as the API does: one of WithOpsKeys when any is given, else one of
+// WithKeys; with no key configured at all they refuse every request. The
+// key is sent as for the API ("Authorization: Bearer <key>", which a
+// Prometheus scrape config gives as authorization.credentials). Liveness
+// (/health, /health/liveness) stays open for probes. Default false: open,
+// as Prometheus scrapes usually are (LiteLLM's
+// litellm_settings.require_auth_for_metrics_endpoint is this option).
+func WithProtectedOps(on bool) Option {
+	return func(h *Handler) { h.opsProtected = on }
+}
+
+// WithOpsKeys gives the keys that open /metrics and /health/readiness and
+// turns their protection on (WithProtectedOps): a scraper then needs no
+// API key, and API keys do not open them. Empty keys are ignored; the
+// option may be given more than once. Keys are kept as SHA-256 digests.
+func WithOpsKeys(keys ...string) Option {
+	return func(h *Handler) {
+		for _, k := range keys {
+			if k != "" {
+				h.opsKeys.add(k)
+				h.opsProtected = true
+			}
+		}
+	}
+}
+
+// WithMetrics serves m at /metrics (open unless WithProtectedOps or
+// WithOpsKeys is given), counts the handler's own refusals (401, 400, 413) in it, and
 // points its gauges (in flight, available, cooldown left) at the handler's
 // router. m's Hooks must also be given to that router (router.WithHooks)
 // for the request and attempt counts.

@@ -2,10 +2,14 @@ package handler
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // maxPooledBuffer is the largest body buffer kept for reuse; larger ones
@@ -45,16 +49,26 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// readBody reads the request body, at most limit bytes, into buf.
-func readBody(r *http.Request, buf *bytes.Buffer, limit int64) *apiError {
+// maxReserve is the most readBody reserves from a declared Content-Length
+// before the bytes arrive: beyond it the buffer grows with what arrives,
+// so a client that declares 20 MB and sends one byte holds 64 KiB, not
+// 20 MB.
+const maxReserve = 64 << 10
+
+// readBody reads the request body, at most limit bytes, into buf, waiting
+// at most timeout between two reads (none when timeout <= 0).
+func readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, limit int64, timeout time.Duration) *apiError {
 	if r.ContentLength > limit {
 		return tooLarge(limit)
 	}
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + 1) // +1: room to see the end without growing
+		buf.Grow(int(min(r.ContentLength+1, maxReserve))) // +1: room to see the end without growing
 	}
+	dl := newBodyDeadline(w, timeout)
 	// Read straight into buf's spare capacity: no io.LimitReader (one
-	// allocation per request) and no copy.
+	// allocation per request) and no copy. bytes.Buffer doubles its
+	// capacity as it grows, so what is held stays within twice what
+	// arrived.
 	var total int64
 	for {
 		if buf.Available() == 0 {
@@ -62,20 +76,98 @@ func readBody(r *http.Request, buf *bytes.Buffer, limit int64) *apiError {
 		}
 		spare := buf.AvailableBuffer()
 		spare = spare[:min(int64(cap(spare)), limit+1-total)]
+		dl.extend()
 		n, err := r.Body.Read(spare)
 		buf.Write(spare[:n])
 		total += int64(n)
 		if total > limit {
+			// The deadline stays: the server may read what is left
+			// of the body to keep the connection.
 			return tooLarge(limit)
 		}
 		if err == io.EOF {
+			dl.clear()
 			return nil
 		}
 		if err != nil {
-			return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "body_read_error",
-				message: "reading the request body: " + err.Error(), class: "bad_request"}
+			return bodyReadError(w, err, timeout)
 		}
 	}
+}
+
+// bodyReadError answers a failure to read a request body: 408 when it
+// stopped arriving for the body read timeout, else 400. The connection is
+// closed after the answer (what is left of the body on it is garbage),
+// and the read deadline is left as it is so that nothing more is waited
+// for on it.
+func bodyReadError(w http.ResponseWriter, err error, timeout time.Duration) *apiError {
+	w.Header().Set("Connection", "close")
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &apiError{status: http.StatusRequestTimeout, typ: "invalid_request_error", code: "body_read_timeout",
+			message: fmt.Sprintf("the request body stopped arriving: nothing came for %s", timeout), class: "body_timeout"}
+	}
+	return &apiError{status: http.StatusBadRequest, typ: "invalid_request_error", code: "body_read_error",
+		message: "reading the request body: " + err.Error(), class: "bad_request"}
+}
+
+// bodyDeadline bounds the wait between two reads of a request body, as
+// nginx's client_body_timeout does: the connection's read deadline is
+// moved to now+d before each read, so an upload that keeps arriving, however
+// long, is never cut, and one that stalls is cut after d. It works through
+// http.ResponseController; on a ResponseWriter that cannot set read
+// deadlines (a test recorder, a wrapper without Unwrap) it does nothing.
+type bodyDeadline struct {
+	rc  *http.ResponseController
+	d   time.Duration
+	set bool // a deadline is set
+}
+
+func newBodyDeadline(w http.ResponseWriter, d time.Duration) bodyDeadline {
+	switch w.(type) {
+	case interface{ SetReadDeadline(time.Time) error }, interface{ Unwrap() http.ResponseWriter }:
+	default:
+		// Cannot set deadlines: skip the controller, whose "not
+		// supported" error costs two allocations per request.
+		return bodyDeadline{}
+	}
+	if d <= 0 {
+		return bodyDeadline{}
+	}
+	return bodyDeadline{rc: http.NewResponseController(w), d: d}
+}
+
+// extend moves the read deadline to d from now.
+func (b *bodyDeadline) extend() {
+	if b.rc == nil {
+		return
+	}
+	if err := b.rc.SetReadDeadline(time.Now().Add(b.d)); err != nil {
+		b.rc = nil // not supported by this ResponseWriter
+		return
+	}
+	b.set = true
+}
+
+// clear removes the read deadline once the body has been read: a deadline
+// left behind would end the server's wait for the client to go away, and
+// with it a long stream's context.
+func (b *bodyDeadline) clear() {
+	if b.set {
+		_ = b.rc.SetReadDeadline(time.Time{})
+		b.set = false
+	}
+}
+
+// deadlineBody is a request body whose reads are bounded by a
+// bodyDeadline, for bodies read by other code (a multipart reader).
+type deadlineBody struct {
+	io.ReadCloser
+	dl *bodyDeadline
+}
+
+func (b deadlineBody) Read(p []byte) (int, error) {
+	b.dl.extend()
+	return b.ReadCloser.Read(p)
 }
 
 // fields are the only parts of a JSON request body the handler reads (see
@@ -106,4 +198,23 @@ func headerTags(r *http.Request, tags []string) []string {
 		}
 	}
 	return tags
+}
+
+// Caps on what a client sent that is echoed in an answer or a log line,
+// so that a 100 KB model name or path cannot fill either.
+const (
+	maxEchoedModel = 100
+	maxEchoedPath  = 200
+)
+
+// clip shortens s to at most n bytes (on a rune boundary), marking the
+// cut with "…".
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

@@ -3,6 +3,7 @@ package handler
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 
 	"github.com/switchyard-go/switchyard/provider"
 	"github.com/switchyard-go/switchyard/router"
@@ -12,7 +13,10 @@ import (
 // each event as it arrives. Chat and legacy completion streams end with
 // "data: [DONE]" as OpenAI's do; Responses (and transcription) streams keep
 // their event names and end with their last event. A failure after the
-// first event ends the stream with an error event, never silently. When
+// first event ends the stream with an error event, never silently; a
+// stream the router resumed after such a failure (router.StreamResume)
+// goes on, its seam marked with the comment line
+// ": switchyard resumed after N chunks" before the first spliced event. When
 // the client goes away, writing fails and the deferred Close ends the
 // upstream stream; the request's context, which the router watches, is
 // canceled as well. It reports whether the upstream answered with a
@@ -37,6 +41,13 @@ func (h *Handler) serveStream(w http.ResponseWriter, r *http.Request, req *provi
 	defer h.putBuf(buf)
 	for s.Next() {
 		buf.Reset()
+		if n, ok := s.Seam(); ok {
+			// A resumed stream's seam (router.StreamResume): SSE comment
+			// lines are skipped by every SSE client, the SDKs' included.
+			buf.WriteString(": switchyard resumed after ")
+			buf.WriteString(strconv.Itoa(n))
+			buf.WriteString(" chunks\n")
+		}
 		writeEvent(buf, s.Event())
 		if _, err := w.Write(buf.Bytes()); err != nil {
 			return true

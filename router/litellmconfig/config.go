@@ -41,6 +41,15 @@ type Config struct {
 	// ForwardOpenAIOrgID is general_settings.forward_openai_org_id: forward
 	// the client's OpenAI-Organization header upstream.
 	ForwardOpenAIOrgID bool
+	// MaxResponseBytes is general_settings.max_response_size_mb in bytes:
+	// the largest non-streaming answer given to a client
+	// (handler.WithMaxResponseBytes). Zero when not set: the client's
+	// default (512 MiB).
+	MaxResponseBytes int64
+	// RequireAuthForMetrics is litellm_settings.require_auth_for_metrics_endpoint:
+	// /metrics and /health/readiness, which name the deployments and their
+	// upstream models, need the master key too.
+	RequireAuthForMetrics bool
 
 	// Redis is router_settings' redis_host/redis_port/redis_password or
 	// redis_url: where LiteLLM keeps router state shared between

@@ -219,6 +219,7 @@ func TestErrors(t *testing.T) {
 		{"bad fallbacks", "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\nrouter_settings:\n  fallbacks: gpt-4o\n", 5, "router_settings.fallbacks", "expected a list"},
 		{"bad alias", "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\nrouter_settings:\n  model_group_alias:\n    b: [a]\n", 6, "router_settings.model_group_alias.b", "expected a model group name"},
 		{"negative retries", "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\nrouter_settings:\n  num_retries: -1\n", 5, "router_settings.num_retries", "negative"},
+		{"mid-stream bool", "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\nrouter_settings:\n  enable_mid_stream_fallback_continuation: sometimes\n", 5, "router_settings.enable_mid_stream_fallback_continuation", "expected true or false"},
 		{"bool", "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\nrouter_settings:\n  enable_pre_call_checks: maybe\n", 5, "router_settings.enable_pre_call_checks", "expected true or false"},
 		{"redis cache without host", "model_list:\n  - model_name: a\n    litellm_params: {model: openai/x}\nlitellm_settings:\n  cache: true\n", 5, "litellm_settings.cache_params", "needs host"},
 		{"not a mapping", "- a\n- b\n", 1, "", "expected a mapping"},
@@ -389,4 +390,14 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLoadMidStreamRecovery(t *testing.T) {
+	cfg, err := Parse([]byte("model_list:\n  - {model_name: a, litellm_params: {model: openai/x}}\nrouter_settings:\n  enable_mid_stream_fallback_continuation: true\n"), env())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.Router.Settings.StreamResume.Enabled {
+		t.Errorf("StreamResume %+v, want it on", cfg.Router.Settings.StreamResume)
+	}
 }

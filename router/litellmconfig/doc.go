@@ -58,6 +58,8 @@
 //	router_settings.routing_strategy(_args)     router.Settings.RoutingStrategy(Args)
 //	  num_retries, retry_policy, retry_after    .NumRetries, .RetryPolicy, .RetryAfter
 //	  timeout, stream_timeout                   .Timeout, .StreamTimeout
+//	  (LiteLLM has no name for .CallTimeout, .MaxRetryWait or .RetryBudget;
+//	  their defaults apply: 10 minutes, 2s, 20% of the calls)
 //	  allowed_fails, cooldown_time              .Deployment.AllowedFails, .Deployment.CooldownTime (0: off)
 //	  fallbacks, context_window_fallbacks,      .Fallbacks, .ContextWindowFallbacks,
 //	  content_policy_fallbacks,                 .ContentPolicyFallbacks,
@@ -65,6 +67,8 @@
 //	  model_group_alias                         router.Config.Aliases (+ Config.Aliases listed by
 //	                                            HandlerOptions, Config.HiddenAliases not)
 //	  enable_pre_call_checks                    .EnablePreCallChecks
+//	  enable_mid_stream_fallback_continuation   .StreamResume.Enabled (mid-stream recovery, on
+//	                                            another deployment of the same group)
 //	  enable_tag_filtering                      Config.EnableTagFiltering: HandlerOptions'
 //	                                            handler.WithTagRouting
 //	  redis_host, redis_port, redis_password,   Config.Redis: NewRouter's router.WithSharedState
@@ -72,7 +76,11 @@
 //	litellm_settings.num_retries, request_timeout, fallbacks, ...  as above
 //	litellm_settings.cache, cache_params        Config.Cache (type local or redis): NewRouter's
 //	                                            router.WithResponseCache
+//	litellm_settings.                           Config.RequireAuthForMetrics: HandlerOptions'
+//	  require_auth_for_metrics_endpoint         handler.WithProtectedOps (/metrics and /health/readiness)
 //	general_settings.master_key                 Config.MasterKey: HandlerOptions' handler.WithKeys
 //	general_settings.forward_openai_org_id      Config.ForwardOpenAIOrgID: HandlerOptions'
 //	                                            handler.WithForwardHeaders("OpenAI-Organization")
+//	general_settings.max_response_size_mb       Config.MaxResponseBytes (MiB; fractions allowed):
+//	                                            HandlerOptions' handler.WithMaxResponseBytes
 package litellmconfig

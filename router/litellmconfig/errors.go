@@ -126,7 +126,8 @@ var settingFields = map[string]string{
 	"default_fallbacks":        "Settings.DefaultFallbacks",
 	"max_fallbacks":            "Settings.MaxFallbacks",
 	"enable_pre_call_checks":   "Settings.EnablePreCallChecks",
-	"model_group_alias":        "Aliases",
+	"enable_mid_stream_fallback_continuation": "Settings.StreamResume.Enabled",
+	"model_group_alias":                       "Aliases",
 }
 
 // entryField returns the deployment.Config field an entry setting sets.

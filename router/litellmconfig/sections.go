@@ -94,6 +94,8 @@ func (p *parser) litellmSettings(n *yaml.Node) error {
 			cacheLine = k.Line
 		case "cache_params":
 			cacheParams = v
+		case "require_auth_for_metrics_endpoint":
+			p.cfg.RequireAuthForMetrics, err = p.boolean(v, kp)
 		case "drop_params", "set_verbose", "json_logs":
 			p.warn(k, kp, "not needed here: requests are forwarded as sent; logs use log/slog")
 		default:
@@ -175,9 +177,25 @@ func (p *parser) generalSettings(n *yaml.Node) error {
 			p.cfg.MasterKey, err = p.str(v, kp)
 		case "forward_openai_org_id":
 			p.cfg.ForwardOpenAIOrgID, err = p.boolean(v, kp)
+		case "max_response_size_mb":
+			p.cfg.MaxResponseBytes, err = p.megabytes(v, kp)
 		default:
 			p.warn(k, kp, "not supported, ignored")
 		}
 		return err
 	})
+}
+
+// megabytes reads a positive size in MB (LiteLLM's MB are MiB, 1<<20
+// bytes; fractions are allowed) as bytes.
+func (p *parser) megabytes(n *yaml.Node, path string) (int64, error) {
+	f, err := p.number(n, path)
+	if err != nil {
+		return 0, err
+	}
+	b := f * (1 << 20)
+	if b < 1 || b > 1<<53 {
+		return 0, p.errAt(n, path, "expected a size in MB above 0 (and below 8 PB), got %v", f)
+	}
+	return int64(b), nil
 }

@@ -225,6 +225,11 @@ func (p *parser) routerSettings(n *yaml.Node) error {
 		case "enable_pre_call_checks":
 			s.EnablePreCallChecks, err = p.boolean(v, kp)
 			p.at(settingFields[key], kp, v)
+		case "enable_mid_stream_fallback_continuation":
+			// The name of LiteLLM's opt-in (its PR 41127): here the
+			// stream goes on on another deployment of its own group.
+			s.StreamResume.Enabled, err = p.boolean(v, kp)
+			p.at(settingFields[key], kp, v)
 		case "redis_host", "redis_port", "redis_password", "redis_url":
 			err = p.redisSetting(key, k, v, kp)
 		case "enable_tag_filtering":

@@ -132,7 +132,11 @@ func (c *Config) redisError(r *Redis, section string, err error) error {
 //     restrict it to the deployments carrying them (handler.WithTagRouting;
 //     off unless set, as in LiteLLM);
 //   - general_settings.forward_openai_org_id forwards the client's
-//     OpenAI-Organization header upstream (handler.WithForwardHeaders).
+//     OpenAI-Organization header upstream (handler.WithForwardHeaders);
+//   - general_settings.max_response_size_mb bounds each non-streaming
+//     answer (handler.WithMaxResponseBytes).
+//   - litellm_settings.require_auth_for_metrics_endpoint puts /metrics and
+//     /health/readiness behind the master key (handler.WithProtectedOps).
 //
 // Give the caller's options after them, so that they win:
 //
@@ -147,6 +151,12 @@ func (c *Config) HandlerOptions() []handler.Option {
 	}
 	if c.ForwardOpenAIOrgID {
 		opts = append(opts, handler.WithForwardHeaders("OpenAI-Organization"))
+	}
+	if c.MaxResponseBytes > 0 {
+		opts = append(opts, handler.WithMaxResponseBytes(c.MaxResponseBytes))
+	}
+	if c.RequireAuthForMetrics {
+		opts = append(opts, handler.WithProtectedOps(true))
 	}
 	return opts
 }

@@ -308,3 +308,44 @@ func TestHandlerOptionsWithoutMasterKey(t *testing.T) {
 		t.Errorf("chat: %d %s", status, body)
 	}
 }
+
+// TestRequireAuthForMetrics: litellm_settings.require_auth_for_metrics_endpoint
+// puts /metrics and /health/readiness behind the master key; liveness
+// stays open; without the setting both are open.
+func TestRequireAuthForMetrics(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		t.Run(map[bool]string{true: "on", false: "off"}[on], func(t *testing.T) {
+			up := openaitest.NewServer()
+			defer up.Close()
+			yaml := "model_list:\n  - {model_name: gpt-4o, litellm_params: {model: openai/gpt-4o, api_base: os.environ/FAKE_BASE, api_key: k}}\n" +
+				"general_settings: {master_key: sk-master}\n"
+			if on {
+				yaml += "litellm_settings: {require_auth_for_metrics_endpoint: true}\n"
+			}
+			cfg, _, srv := serve(t, yaml, up)
+			if cfg.RequireAuthForMetrics != on {
+				t.Errorf("RequireAuthForMetrics = %v", cfg.RequireAuthForMetrics)
+			}
+			if len(cfg.Warnings) != 0 {
+				t.Errorf("warnings %v", cfg.Warnings)
+			}
+			want := map[bool]int{true: http.StatusUnauthorized, false: http.StatusOK}[on]
+			for _, tt := range []struct {
+				path, key string
+				want      int
+			}{
+				{"/health/readiness", "", want},
+				{"/health/readiness", "Bearer sk-master", http.StatusOK},
+				{"/health/liveness", "", http.StatusOK},
+			} {
+				req, _ := http.NewRequest("GET", srv.URL+tt.path, nil)
+				if tt.key != "" {
+					req.Header.Set("Authorization", tt.key)
+				}
+				if status, _, body := do(t, srv, req); status != tt.want {
+					t.Errorf("%s with key %q: %d %s, want %d", tt.path, tt.key, status, body, tt.want)
+				}
+			}
+		})
+	}
+}

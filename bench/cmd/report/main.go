@@ -276,6 +276,7 @@ func write(w io.Writer, in *input, m machine, cmd string) {
 	writePick(w, in, used)
 	writeOverhead(w, in, used)
 	writeQuality(w, in, used)
+	writeOutage(w, in, used)
 	writeRedis(w, in, used)
 	writeGateway(w, in, used)
 	writeMemory(w, in, used)
@@ -440,7 +441,7 @@ func writeQuality(w io.Writer, in *input, used map[string]bool) {
 	fmt.Fprintf(w, "- **healthy/rpm=config**: the deployments' rpm is configured, as LiteLLM users write it.\n")
 	fmt.Fprintf(w, "- **healthy/rpm=headers**: no rpm configured; the router learns the limits from the x-ratelimit headers.\n")
 	fmt.Fprintf(w, "- **bursty/rpm=headers**: as healthy/rpm=headers, with Poisson arrivals (independent callers: bursts and lulls) at the same mean rate.\n")
-	fmt.Fprintf(w, "- **overload/rpm=config**: 120%% of the summed limits, to show behaviour past capacity: success is bounded by capacity over offered load (83%%, a little more while the keys' buckets, full at the start, drain), and callers wait up to Settings.MaxRetryWait (60 s) for a key to free up before failing.\n")
+	fmt.Fprintf(w, "- **overload/rpm=config**: 120%% of the summed limits, to show behaviour past capacity: success is bounded by capacity over offered load (83%%, a little more while the keys' buckets, full at the start, drain), and callers wait up to Settings.MaxRetryWait (2 s by default) for a key to free up before failing.\n")
 	fmt.Fprintf(w, "- With rpm configured, offered load at 90%% of the three other keys' capacity, and sk-b failing: **5xx** (every call answers 500), **hang** (calls never answer; every deployment has a 40 ms timeout in real time, charged as simulated time; real timeouts make this scenario the only one whose numbers can vary slightly between runs on a loaded machine), **quota-midway** (insufficient_quota from half-way through the measured minutes).\n\n")
 	var scenarios []string
 	for _, name := range in.order {
@@ -476,6 +477,46 @@ func writeQuality(w io.Writer, in *input, used map[string]bool) {
 		}
 		fmt.Fprintln(w)
 	}
+}
+
+// outageMetrics are BenchmarkOutage's columns.
+var outageMetrics = []struct{ head, unit string }{
+	{"upstream calls/req", "upstream_calls/req"},
+	{"outage success %", "outage_success_%"},
+	{"outage p50 ms (sim)", "outage_p50_ms"},
+	{"outage p99 ms (sim)", "outage_p99_ms"},
+	{"recover ms (sim)", "recover_ms"},
+	{"success % (whole run)", "success_%"},
+}
+
+func writeOutage(w io.Writer, in *input, used map[string]bool) {
+	if !anyPrefix(in, "Outage/") {
+		return
+	}
+	fmt.Fprintf(w, "## Outage and recovery\n\n")
+	fmt.Fprintf(w, "`BenchmarkOutage` (`go test -run '^$' -bench BenchmarkOutage ./bench/`): a model group of three deployments (keys of the fake upstream, 500 ms median latency, errors in 20 ms) takes 50 requests a simulated second; after one minute every deployment answers 500 for one minute, then all come back, and the load goes on for a minute, on the simulated clock of the routing-quality runs.\n\n")
+	fmt.Fprintf(w, "- **upstream calls/req**: upstream calls per request arriving during the outage (above 1, retries multiplied the load on the failing upstream).\n")
+	fmt.Fprintf(w, "- **outage success %%**: requests during the outage that got an answer; **outage p50, p99 ms**: simulated time until a caller had its answer or error.\n")
+	fmt.Fprintf(w, "- **recover ms**: simulated time from the deployments' return to the first request from which on every request succeeded.\n\n")
+	fmt.Fprintf(w, "*defaults* are today's (retry budget on, MaxRetryWait 2 s); *no-budget,maxwait=60s* are the defaults before the retry budget; *cooldown=off* rows turn cooldowns off (LiteLLM's cooldown_time: 0). With cooldowns the deployments leave rotation after a few failures and calls fail at once; the old 60 s MaxRetryWait made each sit out a cooldown first. Without cooldowns every call meets the failing upstream; errors come back in 20 ms, so about one call is in flight at a time and the retry budget lets a lone caller retry (MinRetries), as Envoy's does: it holds retries back when many calls fail at once (the router and handler tests: 50 concurrent callers cost at most 1.2 upstream calls each).\n\n")
+	fmt.Fprintf(w, "| settings |")
+	for _, m := range outageMetrics {
+		fmt.Fprintf(w, " %s |", m.head)
+	}
+	fmt.Fprintf(w, "\n|---|%s\n", strings.Repeat("--:|", len(outageMetrics)))
+	for _, name := range in.order {
+		s, ok := strings.CutPrefix(name, "Outage/")
+		if !ok {
+			continue
+		}
+		used[name] = true
+		fmt.Fprintf(w, "| %s |", s)
+		for _, m := range outageMetrics {
+			fmt.Fprintf(w, " %s |", in.cell(name, m.unit))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w)
 }
 
 func writeRedis(w io.Writer, in *input, used map[string]bool) {

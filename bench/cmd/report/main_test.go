@@ -18,6 +18,7 @@ BenchmarkOverhead/noop/do/router-2      	 1000	      1505 ns/op	     600 B/op	  
 BenchmarkQuality/healthy/rpm=config/usage-based-routing-2 	1	 5 ns/op	 100.0 success_%	 0.5 upstream_429_%
     quality_test.go:10: caller errors by kind: map[]
 BenchmarkNew-2 	 7	 3 ns/op	 2 widgets
+BenchmarkOutage/defaults-2 	1	 5 ns/op	 1.000 upstream_calls/req	 0 outage_success_%	 60.00 outage_p99_ms
 --- FAIL: BenchmarkBroken
 loadavg-end: 1.50 1.40 1.30
 `
@@ -53,6 +54,7 @@ func TestParse(t *testing.T) {
 		"| Router overhead, non-streaming: < 2 µs and ≤ 10 allocs over the direct call (judged on the mean) | 1.50 µs (mean), 6.00 allocs | met |",
 		"| usage-based-routing at 90% of capacity: caller success 100%, upstream 429s < 1% | 100% success, 0.50% 429s | met |",
 		"| New | 3.00 ns/op, 2.00 widgets |", // unknown benchmarks are kept
+		"| defaults | 1.00 | 0 | – | 60.0 | – | – |",
 		"--- FAIL: BenchmarkBroken",
 		"0.50 0.40 0.30 at the start",
 	} {
