@@ -224,7 +224,7 @@ func (c *Client) prepare(req *provider.Request, stream bool) (*call, error) {
 	if len(req.Body) == 0 {
 		return nil, c.badRequest("", "empty request body", nil)
 	}
-	if req.Endpoint == provider.EndpointChat && c.route.mode == modeResponses {
+	if req.Endpoint == provider.EndpointChat && c.route.bridge {
 		// Stream is set on the chat body first: the bridge carries it over.
 		body, info, err := rewriteBody(req.Body, nil, stream)
 		if err != nil {

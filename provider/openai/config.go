@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchyard-go/switchyard/provider/models"
 )
 
 // DefaultBaseURL is the OpenAI API's base URL, used when neither
@@ -33,6 +35,9 @@ type Config struct {
 	//	text-completion-openai/<model>         a legacy /completions model: chat requests are converted
 	//	openai/responses/<model>, responses/<model>
 	//	                                       chat requests go to /responses and come back as chat completions
+	//	                                       (so do those to a model provider/models knows as Responses-only,
+	//	                                       such as o3-deep-research or gpt-5-pro, with or without a prefix,
+	//	                                       Azure's included)
 	//	<prefix>/<model>                       any other prefix (hosted_vllm, together_ai, ...) needs a
 	//	                                       BaseURL (or OPENAI_BASE_URL) and is sent as <model>
 	//
@@ -262,6 +267,28 @@ type route struct {
 	// own reports a model of OpenAI's own (no third-party provider
 	// prefix): the OPENAI_* environment defaults apply to it.
 	own bool
+	// bridge sends chat requests to /responses and answers them as chat
+	// completions: a responses/ prefix, or a model the catalogue knows as
+	// Responses-only (o3-deep-research, gpt-5-pro, ...), which OpenAI
+	// refuses on /chat/completions.
+	bridge bool
+}
+
+// responsesOnly reports whether the catalogue knows r's model as one that
+// only the Responses API serves. Third-party servers are never assumed to
+// be OpenAI: their model names mean what the server says.
+func (r route) responsesOnly() bool {
+	var name string
+	switch {
+	case r.mode == modeAzure:
+		name = "azure/" + r.upstream
+	case r.own && r.mode == modeOpenAI:
+		name = r.upstream
+	default:
+		return false
+	}
+	info, ok := models.Lookup(name)
+	return ok && info.Mode == models.ModeResponses
 }
 
 // parseModel applies the rules documented on Config.Model. customBase says
@@ -303,6 +330,7 @@ func parseModel(model string, customBase bool) (route, error) {
 	if r.upstream == "" {
 		return bad("names no model after its prefix")
 	}
+	r.bridge = r.mode == modeResponses || r.responsesOnly()
 	return r, nil
 }
 
