@@ -3,6 +3,7 @@ package deployment
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -11,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchyard-go/switchyard/internal/httphdr"
 )
 
 // ModelInfo describes what a deployment's model accepts and costs. Zero
@@ -199,7 +202,8 @@ func (e *ConfigError) Error() string { return "deployment: config: " + e.Field +
 // Validate checks the config the way New does, so that a config can be
 // checked before any client is made: Model is set; Weight is a finite
 // number >= 0; limits, timeouts, the cooldown time and model info are not
-// negative. The error is a *ConfigError naming the field. ModelName may be
+// negative; ExtraHeaders can be sent (names are HTTP tokens, values hold
+// no control characters). The error is a *ConfigError naming the field. ModelName may be
 // empty for a deployment used on its own; a router requires it.
 func (c *Config) Validate() error {
 	bad := func(field, format string, v any) error {
@@ -237,6 +241,12 @@ func (c *Config) Validate() error {
 		if f.v < 0 || math.IsNaN(f.v) {
 			return bad(f.name, "must be a number >= 0, got %g", f.v)
 		}
+	}
+	// A header net/http refuses to send would fail every call as a
+	// connection error: refuse it here, naming it.
+	var he *httphdr.Error
+	if err := httphdr.Check(c.ExtraHeaders); errors.As(err, &he) {
+		return &ConfigError{Field: "ExtraHeaders[" + he.Name + "]", Msg: he.Msg}
 	}
 	return nil
 }

@@ -394,7 +394,7 @@ func checkDeployment(field string, c *deployment.Config) error {
 	if err := c.Validate(); err != nil {
 		var ce *deployment.ConfigError
 		if errors.As(err, &ce) {
-			return configErr(field+"."+ce.Field, "%s", ce.Msg)
+			return configErr(field+"."+ce.Field, "%s (deployment %q of model group %q)", ce.Msg, c.Model, c.ModelName)
 		}
 		return &ConfigError{Field: field, Msg: "invalid", Err: err}
 	}

@@ -2,8 +2,10 @@ package router
 
 import (
 	"bytes"
+	"errors"
 	"net/http"
 
+	"github.com/switchyard-go/switchyard/internal/httphdr"
 	"github.com/switchyard-go/switchyard/internal/jsonscan"
 	"github.com/switchyard-go/switchyard/provider"
 )
@@ -45,6 +47,19 @@ func checkRequest(req *provider.Request, stream bool) *RequestError {
 	// offset.
 	if err := jsonscan.Valid(body, jsonscan.Fast); err != nil {
 		return requestErr("body", "malformed JSON", err)
+	}
+	return nil
+}
+
+// checkHeaders refuses a call whose headers (the request's own or a
+// WithHeader option's) net/http could not send: every attempt would fail
+// as a connection error, and each would count against a deployment.
+func checkHeaders(hs ...http.Header) *RequestError {
+	for _, h := range hs {
+		var he *httphdr.Error
+		if err := httphdr.Check(h); errors.As(err, &he) {
+			return requestErr("header", he.Msg, nil)
+		}
 	}
 	return nil
 }

@@ -242,6 +242,9 @@ func (c *call) prepare() error {
 		return rerr
 	}
 	c.model = c.req.Model
+	if rerr := checkHeaders(c.req.Header, c.opts.header); rerr != nil {
+		return rerr
+	}
 	if c.r.closed.Load() {
 		return ErrClosed
 	}

@@ -267,16 +267,33 @@ func bridgeConvertToolChoice(raw json.RawMessage) (json.RawMessage, error) {
 	return raw, nil
 }
 
-// bridgeConvertReasoning sets out["reasoning"] from reasoning_effort and an
-// optional caller-supplied reasoning (an effort string, or an object such as
+// bridgeConvertReasoning sets out["reasoning"] from reasoning_effort (an
+// effort string, or an object {effort, summary}) and an optional
+// caller-supplied reasoning (an effort string, or an object such as
 // {effort, summary}). The reasoning object's own fields win over
-// reasoning_effort.
+// reasoning_effort's.
 func bridgeConvertReasoning(top, out map[string]json.RawMessage) error {
 	delete(out, "reasoning_effort")
 	var effort string
+	// reasoning_effort may also be an object, {"effort": "high",
+	// "summary": "auto"} (LiteLLM's second form): its fields are
+	// Responses' reasoning fields, below a caller's own reasoning object.
+	var effortObj map[string]json.RawMessage
 	if raw, ok := top["reasoning_effort"]; ok && !bridgeIsNull(raw) {
-		if err := json.Unmarshal(raw, &effort); err != nil {
-			return bridgeBadRequest("reasoning_effort", err, "reasoning_effort must be a string")
+		if raw[0] == '{' {
+			if err := json.Unmarshal(raw, &effortObj); err != nil {
+				return bridgeBadRequest("reasoning_effort", err, "reasoning_effort is not a valid object")
+			}
+			for k, v := range effortObj {
+				if k != "effort" && k != "summary" {
+					return bridgeBadRequest("reasoning_effort", nil, "reasoning_effort object has an unknown field "+strconv.Quote(k)+" (it takes effort and summary)")
+				}
+				if v[0] != '"' && !bridgeIsNull(v) {
+					return bridgeBadRequest("reasoning_effort", nil, "reasoning_effort."+k+" must be a string")
+				}
+			}
+		} else if err := json.Unmarshal(raw, &effort); err != nil {
+			return bridgeBadRequest("reasoning_effort", err, "reasoning_effort must be a string or an object such as {\"effort\": \"high\", \"summary\": \"auto\"}")
 		}
 	}
 	obj := map[string]json.RawMessage{}
@@ -294,6 +311,14 @@ func bridgeConvertReasoning(top, out map[string]json.RawMessage) error {
 	if effort != "" {
 		if _, ok := obj["effort"]; !ok {
 			obj["effort"] = top["reasoning_effort"]
+		}
+	}
+	for k, v := range effortObj {
+		if bridgeIsNull(v) {
+			continue
+		}
+		if _, ok := obj[k]; !ok {
+			obj[k] = v
 		}
 	}
 	if len(obj) == 0 {

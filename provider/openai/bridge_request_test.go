@@ -118,6 +118,16 @@ func TestChatToResponsesRequest(t *testing.T) {
 			want: `{"model":"gpt-5","store":false,"input":[],"reasoning":{"effort":"high","summary":"detailed"}}`,
 		},
 		{
+			name: "reasoning_effort as an object (LiteLLM's second form)",
+			in:   `{"messages":[],"reasoning_effort":{"effort":"high","summary":"auto"}}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"reasoning":{"effort":"high","summary":"auto"}}`,
+		},
+		{
+			name: "reasoning object's fields win over reasoning_effort's object",
+			in:   `{"messages":[],"reasoning_effort":{"effort":"low","summary":"auto"},"reasoning":{"summary":"detailed"}}`,
+			want: `{"model":"gpt-5","store":false,"input":[],"reasoning":{"effort":"low","summary":"detailed"}}`,
+		},
+		{
 			name: "reasoning as an effort string",
 			in:   `{"messages":[],"reasoning":"medium"}`,
 			want: `{"model":"gpt-5","store":false,"input":[],"reasoning":{"effort":"medium"}}`,
@@ -237,6 +247,8 @@ func TestChatToResponsesRequestErrors(t *testing.T) {
 		{"image not object", `{"messages":[{"role":"user","content":[{"type":"image_url","image_url":3}]}]}`, "messages[0].content[0].image_url"},
 		{"max_tokens string", `{"messages":[],"max_tokens":"100"}`, "max_tokens"},
 		{"reasoning_effort number", `{"messages":[],"reasoning_effort":3}`, "reasoning_effort"},
+		{"reasoning_effort object with an unknown field", `{"messages":[],"reasoning_effort":{"effort":"high","budget":9}}`, "reasoning_effort"},
+		{"reasoning_effort object with a number", `{"messages":[],"reasoning_effort":{"effort":3}}`, "reasoning_effort"},
 		{"reasoning number", `{"messages":[],"reasoning":3}`, "reasoning"},
 		{"response_format without type", `{"messages":[],"response_format":{}}`, "response_format.type"},
 		{"json_schema missing", `{"messages":[],"response_format":{"type":"json_schema"}}`, "response_format.json_schema"},

@@ -3,6 +3,7 @@ package openai
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchyard-go/switchyard/internal/httphdr"
 	"github.com/switchyard-go/switchyard/internal/jsonscan"
 	"github.com/switchyard-go/switchyard/internal/usage"
 	"github.com/switchyard-go/switchyard/provider"
@@ -46,7 +48,9 @@ type Client struct {
 const numEndpoints = int(provider.EndpointTranscriptions) + 1
 
 // New returns a Client for the deployment cfg describes. It reads the
-// OPENAI_BASE_URL environment variable when cfg.BaseURL is empty. An
+// OPENAI_BASE_URL environment variable when cfg.BaseURL is empty, and
+// OPENAI_API_KEY, OPENAI_ORGANIZATION and OPENAI_PROJECT as Config's
+// fields say. An
 // invalid configuration yields a *ConfigError naming the field.
 func New(cfg Config) (*Client, error) {
 	azure := strings.HasPrefix(cfg.Model, "azure/")
@@ -57,6 +61,13 @@ func New(cfg Config) (*Client, error) {
 	r, err := parseModel(cfg.Model, custom)
 	if err != nil {
 		return nil, err
+	}
+	if err := applyEnv(&cfg, r, custom); err != nil {
+		return nil, err
+	}
+	var he *httphdr.Error
+	if err := httphdr.Check(cfg.ExtraHeaders); errors.As(err, &he) {
+		return nil, &ConfigError{Field: "ExtraHeaders", Msg: he.Msg}
 	}
 	if r.mode == modeAzure && strings.TrimSpace(cfg.APIVersion) == "" {
 		return nil, &ConfigError{Field: "APIVersion", Msg: "is required for an azure/ model (Azure's api-version, such as 2024-10-21)"}
@@ -213,7 +224,7 @@ func (c *Client) prepare(req *provider.Request, stream bool) (*call, error) {
 	if len(req.Body) == 0 {
 		return nil, c.badRequest("", "empty request body", nil)
 	}
-	if req.Endpoint == provider.EndpointChat && c.route.mode == modeResponses {
+	if req.Endpoint == provider.EndpointChat && c.route.bridge {
 		// Stream is set on the chat body first: the bridge carries it over.
 		body, info, err := rewriteBody(req.Body, nil, stream)
 		if err != nil {

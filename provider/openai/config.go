@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchyard-go/switchyard/provider/models"
 )
 
 // DefaultBaseURL is the OpenAI API's base URL, used when neither
@@ -33,6 +35,9 @@ type Config struct {
 	//	text-completion-openai/<model>         a legacy /completions model: chat requests are converted
 	//	openai/responses/<model>, responses/<model>
 	//	                                       chat requests go to /responses and come back as chat completions
+	//	                                       (so do those to a model provider/models knows as Responses-only,
+	//	                                       such as o3-deep-research or gpt-5-pro, with or without a prefix,
+	//	                                       Azure's included)
 	//	<prefix>/<model>                       any other prefix (hosted_vllm, together_ai, ...) needs a
 	//	                                       BaseURL (or OPENAI_BASE_URL) and is sent as <model>
 	//
@@ -42,8 +47,13 @@ type Config struct {
 	Model string
 
 	// APIKey is sent as "Authorization: Bearer <key>", or as the "api-key"
-	// header for Azure. Empty sends no key (a local server, or an
-	// Authorization header given in ExtraHeaders).
+	// header for Azure. Empty means the OPENAI_API_KEY environment variable
+	// (read by New) for a model of OpenAI's own (no provider prefix, or an
+	// openai/, openai/responses/, responses/ or text-completion-openai/
+	// one) unless ExtraHeaders carries an Authorization header; the key
+	// of one account is never sent to another provider's server. Still
+	// empty, no key is sent (a local server), except to api.openai.com,
+	// which New refuses without a key.
 	APIKey string
 
 	// BaseURL is the API's base URL, such as "https://api.openai.com/v1",
@@ -54,7 +64,11 @@ type Config struct {
 	BaseURL string
 
 	// Organization and Project are sent as the OpenAI-Organization and
-	// OpenAI-Project headers when set.
+	// OpenAI-Project headers when set. Empty means, for a model of
+	// OpenAI's own (as for APIKey), the OPENAI_ORGANIZATION (else the
+	// official SDKs' OPENAI_ORG_ID) and OPENAI_PROJECT (else
+	// OPENAI_PROJECT_ID) environment variables. The precedence is: the
+	// field, then the environment.
 	Organization, Project string
 
 	// APIVersion is Azure's api-version query parameter, such as
@@ -250,6 +264,31 @@ func (e *ConfigError) Error() string {
 type route struct {
 	mode     mode
 	upstream string // the model sent upstream, or the Azure deployment
+	// own reports a model of OpenAI's own (no third-party provider
+	// prefix): the OPENAI_* environment defaults apply to it.
+	own bool
+	// bridge sends chat requests to /responses and answers them as chat
+	// completions: a responses/ prefix, or a model the catalogue knows as
+	// Responses-only (o3-deep-research, gpt-5-pro, ...), which OpenAI
+	// refuses on /chat/completions.
+	bridge bool
+}
+
+// responsesOnly reports whether the catalogue knows r's model as one that
+// only the Responses API serves. Third-party servers are never assumed to
+// be OpenAI: their model names mean what the server says.
+func (r route) responsesOnly() bool {
+	var name string
+	switch {
+	case r.mode == modeAzure:
+		name = "azure/" + r.upstream
+	case r.own && r.mode == modeOpenAI:
+		name = r.upstream
+	default:
+		return false
+	}
+	info, ok := models.Lookup(name)
+	return ok && info.Mode == models.ModeResponses
 }
 
 // parseModel applies the rules documented on Config.Model. customBase says
@@ -265,33 +304,67 @@ func parseModel(model string, customBase bool) (route, error) {
 	var r route
 	switch {
 	case strings.HasPrefix(model, "azure/"):
-		r = route{modeAzure, strings.TrimPrefix(model, "azure/")}
+		r = route{mode: modeAzure, upstream: strings.TrimPrefix(model, "azure/")}
 		if strings.Contains(r.upstream, "/") {
 			return bad("an Azure deployment name cannot contain '/'")
 		}
 	case strings.HasPrefix(model, "text-completion-openai/"):
-		r = route{modeTextCompletion, strings.TrimPrefix(model, "text-completion-openai/")}
+		r = route{mode: modeTextCompletion, upstream: strings.TrimPrefix(model, "text-completion-openai/"), own: true}
 	case strings.HasPrefix(model, "openai/responses/"):
-		r = route{modeResponses, strings.TrimPrefix(model, "openai/responses/")}
+		r = route{mode: modeResponses, upstream: strings.TrimPrefix(model, "openai/responses/"), own: true}
 	case strings.HasPrefix(model, "responses/"):
-		r = route{modeResponses, strings.TrimPrefix(model, "responses/")}
+		r = route{mode: modeResponses, upstream: strings.TrimPrefix(model, "responses/"), own: true}
 	case strings.HasPrefix(model, "openai/"):
-		r = route{modeOpenAI, strings.TrimPrefix(model, "openai/")}
+		r = route{mode: modeOpenAI, upstream: strings.TrimPrefix(model, "openai/"), own: true}
 	default:
 		prefix, rest, found := strings.Cut(model, "/")
 		if !found {
-			r = route{modeOpenAI, model}
+			r = route{mode: modeOpenAI, upstream: model, own: true}
 			break
 		}
 		if !customBase {
 			return bad(fmt.Sprintf("provider prefix %q needs a BaseURL (or OPENAI_BASE_URL) pointing at an OpenAI-compatible server", prefix))
 		}
-		r = route{modeOpenAI, rest}
+		r = route{mode: modeOpenAI, upstream: rest}
 	}
 	if r.upstream == "" {
 		return bad("names no model after its prefix")
 	}
+	r.bridge = r.mode == modeResponses || r.responsesOnly()
 	return r, nil
+}
+
+// applyEnv fills, for a model of OpenAI's own, the key, organization and
+// project the configuration leaves empty from the environment, as the
+// official SDKs and LiteLLM do; it refuses api.openai.com without a key,
+// which would answer every call with a 401.
+func applyEnv(cfg *Config, r route, custom bool) error {
+	if !r.own {
+		return nil
+	}
+	auth := cfg.ExtraHeaders.Get("Authorization") != ""
+	if cfg.APIKey == "" && !auth {
+		cfg.APIKey = strings.TrimSpace(os.Getenv("OPENAI_API_KEY"))
+	}
+	if cfg.Organization == "" {
+		cfg.Organization = firstEnv("OPENAI_ORGANIZATION", "OPENAI_ORG_ID")
+	}
+	if cfg.Project == "" {
+		cfg.Project = firstEnv("OPENAI_PROJECT", "OPENAI_PROJECT_ID")
+	}
+	if cfg.APIKey == "" && !auth && !custom {
+		return &ConfigError{Field: "APIKey", Msg: "is empty and OPENAI_API_KEY is not set: " + DefaultBaseURL + " needs a key (set APIKey, the environment variable, or a BaseURL for a server that takes none)"}
+	}
+	return nil
+}
+
+func firstEnv(names ...string) string {
+	for _, n := range names {
+		if v := strings.TrimSpace(os.Getenv(n)); v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 // resolveBase returns the base URL to use and whether the user chose it.

@@ -56,6 +56,7 @@ func TestParseModel(t *testing.T) {
 
 func TestNewConfigErrors(t *testing.T) {
 	t.Setenv("OPENAI_BASE_URL", "")
+	t.Setenv("OPENAI_API_KEY", "")
 	tests := []struct {
 		name  string
 		cfg   Config
@@ -68,8 +69,11 @@ func TestNewConfigErrors(t *testing.T) {
 		{"no host", Config{Model: "gpt-4o", BaseURL: "http://"}, "BaseURL"},
 		{"unparsable", Config{Model: "gpt-4o", BaseURL: "http://x y:%%"}, "BaseURL"},
 		{"prefix without base", Config{Model: "hosted_vllm/x"}, "Model"},
-		{"negative timeout", Config{Model: "gpt-4o", Timeout: -1}, "Timeout"},
-		{"negative stream timeout", Config{Model: "gpt-4o", StreamTimeout: -1}, "StreamTimeout"},
+		{"negative timeout", Config{Model: "gpt-4o", APIKey: "k", Timeout: -1}, "Timeout"},
+		{"negative stream timeout", Config{Model: "gpt-4o", APIKey: "k", StreamTimeout: -1}, "StreamTimeout"},
+		{"api.openai.com without a key", Config{Model: "gpt-4o"}, "APIKey"},
+		{"header name with a space", Config{Model: "gpt-4o", APIKey: "k", ExtraHeaders: http.Header{"AI-Resource Group": {"g"}}}, "ExtraHeaders"},
+		{"header value with a newline", Config{Model: "gpt-4o", APIKey: "k", ExtraHeaders: http.Header{"X-A": {"a\r\nX-Injected: 1"}}}, "ExtraHeaders"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,7 +99,7 @@ func TestNewBaseURLFromEnv(t *testing.T) {
 		t.Errorf("chat URL %q", got)
 	}
 	t.Setenv("OPENAI_BASE_URL", "")
-	c, err = New(Config{Model: "gpt-4o"})
+	c, err = New(Config{Model: "gpt-4o", APIKey: "k"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +107,7 @@ func TestNewBaseURLFromEnv(t *testing.T) {
 		t.Errorf("default chat URL %q", got)
 	}
 	t.Setenv("OPENAI_BASE_URL", "not a url")
-	if _, err := New(Config{Model: "gpt-4o"}); err == nil || !strings.Contains(err.Error(), "OPENAI_BASE_URL") {
+	if _, err := New(Config{Model: "gpt-4o", APIKey: "k"}); err == nil || !strings.Contains(err.Error(), "OPENAI_BASE_URL") {
 		t.Errorf("bad OPENAI_BASE_URL: error %v", err)
 	}
 }
@@ -159,4 +163,57 @@ func TestConfigHidesSecrets(t *testing.T) {
 	if strings.Contains(c.String(), "SECRET") || strings.Contains(fmt.Sprintf("%v %#v", c, c), "SECRET") {
 		t.Error("Client.String shows the key")
 	}
+}
+
+// TestEnvDefaults pins the precedence of a deployment's own fields over the
+// OPENAI_* environment, and that the environment's key goes only to
+// OpenAI's own models, never to another provider's server.
+func TestEnvDefaults(t *testing.T) {
+	t.Setenv("OPENAI_BASE_URL", "")
+	t.Setenv("OPENAI_API_KEY", "sk-env")
+	t.Setenv("OPENAI_ORGANIZATION", "org-env")
+	t.Setenv("OPENAI_ORG_ID", "org-sdk")
+	t.Setenv("OPENAI_PROJECT", "")
+	t.Setenv("OPENAI_PROJECT_ID", "proj-sdk")
+	tests := []struct {
+		name                    string
+		cfg                     Config
+		auth, apiKey, org, proj string
+	}{
+		{"env fills a bare model", Config{Model: "gpt-4o"}, "Bearer sk-env", "", "org-env", "proj-sdk"},
+		{"env fills openai/ behind a proxy", Config{Model: "openai/gpt-4o", BaseURL: "http://proxy:4000/v1"}, "Bearer sk-env", "", "org-env", "proj-sdk"},
+		{"env fills responses/", Config{Model: "responses/o3"}, "Bearer sk-env", "", "org-env", "proj-sdk"},
+		{"fields win", Config{Model: "gpt-4o", APIKey: "sk-own", Organization: "org-own", Project: "proj-own"}, "Bearer sk-own", "", "org-own", "proj-own"},
+		{"an Authorization extra header keeps the env key out", Config{Model: "gpt-4o", ExtraHeaders: http.Header{"Authorization": {"Bearer custom"}}}, "Bearer custom", "", "org-env", "proj-sdk"},
+		{"another provider's server gets nothing", Config{Model: "hosted_vllm/llama", BaseURL: "http://vllm:8000/v1"}, "", "", "", ""},
+		{"Azure gets nothing from OPENAI_*", Config{Model: "azure/d", BaseURL: "https://r.openai.azure.com", APIVersion: "2024-10-21"}, "", "", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New(tt.cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range []struct{ name, want string }{
+				{"Authorization", tt.auth}, {"Api-Key", tt.apiKey},
+				{"OpenAI-Organization", tt.org}, {"OpenAI-Project", tt.proj},
+			} {
+				if got := c.header.Get(h.name); got != h.want {
+					t.Errorf("%s = %q, want %q", h.name, got, h.want)
+				}
+			}
+		})
+	}
+	if s := fmt.Sprint(mustNew(t, Config{Model: "gpt-4o"})); strings.Contains(s, "sk-env") {
+		t.Errorf("the key from the environment leaks in %s", s)
+	}
+}
+
+func mustNew(t *testing.T, cfg Config) *Client {
+	t.Helper()
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

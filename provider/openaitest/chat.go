@@ -2,7 +2,10 @@ package openaitest
 
 import (
 	"encoding/json"
+	"net/http"
 	"unicode/utf8"
+
+	"github.com/switchyard-go/switchyard/provider/models"
 )
 
 // SystemFingerprint is the system_fingerprint of every chat and completion
@@ -149,6 +152,13 @@ func (c *call) chatModel() string {
 }
 
 func (c *call) chat() {
+	// OpenAI refuses Responses-only models (o3-deep-research, gpt-5-pro,
+	// ...) on /chat/completions; so does the fake, so that a client that
+	// forgets to bridge them is caught by its tests.
+	if info, ok := models.Lookup(c.chatModel()); ok && info.Mode == models.ModeResponses {
+		c.fail(http.StatusBadRequest, apiError{Message: "This model is only supported in v1/responses and not in v1/chat/completions.", Type: "invalid_request_error", Param: "model"})
+		return
+	}
 	a := c.chatAnswer()
 	if c.stream {
 		c.chatStream(&a)
