@@ -56,12 +56,24 @@ func checkRequest(req *provider.Request, stream bool) *RequestError {
 // as a connection error, and each would count against a deployment.
 func checkHeaders(hs ...http.Header) *RequestError {
 	for _, h := range hs {
-		var he *httphdr.Error
-		if err := httphdr.Check(h); errors.As(err, &he) {
-			return requestErr("header", he.Msg, nil)
+		if len(h) == 0 {
+			continue
+		}
+		if err := httphdr.Check(h); err != nil {
+			return headerErr(err)
 		}
 	}
 	return nil
+}
+
+// headerErr is kept apart from checkHeaders so that the error's target
+// does not escape on the path every call takes.
+func headerErr(err error) *RequestError {
+	var he *httphdr.Error
+	if errors.As(err, &he) {
+		return requestErr("header", he.Msg, nil)
+	}
+	return requestErr("header", err.Error(), nil)
 }
 
 // withHeader returns req as it goes upstream for this call: Stream set as
