@@ -196,33 +196,12 @@ func (st *passState) finish(err error, closed bool) {
 		a.err = normalizeErr(err, sv.dep, st.ctx, st.ctx)
 		st.err = a.err
 	}
-	o := deployment.Outcome{
+	c := st.r.settle(st.ctx, sv, &a, deployment.Outcome{
 		Latency: sv.ttft, Usage: a.usage, Header: st.resp.Header,
 		HeaderAt: sv.start.Add(sv.ttft), CallerEnded: st.ctx.Err() != nil,
-	}
-	if a.err != nil {
-		o.Err = a.err
-	}
-	a.fx = sv.attempt.End(a.end, o)
-	st.r.shared.end(&sv.shared, sv.dep, a.usage, a.fx, a.err)
-	if sv.cancel != nil {
-		sv.cancel(nil)
-	}
-	if !announced(a.fx).IsZero() {
-		st.r.logCooldown(st.ctx, sv.group.name, sv.dep.ID(), &a)
-	}
-	c := cost(a.usage, sv.dep)
+	})
 	if h := st.r.hooks.OnAttempt; h != nil {
-		info := AttemptInfo{
-			Model: st.model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), UpstreamModel: sv.dep.Config().Model,
-			Endpoint: st.endpoint, Metadata: st.metadata, Start: sv.start, Latency: a.latency(),
-			Usage: a.usage, Cost: c, StatusCode: a.status, ClosedEarly: closed,
-			Retry: sv.retry, Fallback: sv.fallback, Cooldown: announced(a.fx),
-		}
-		if a.err != nil {
-			info.Err, info.Class = a.err, a.err.Class
-		}
-		h(st.ctx, info)
+		h(st.ctx, sv.info(st.model, st.endpoint, st.metadata, &a, c, closed))
 	}
 	if h := st.r.hooks.OnRequest; h != nil {
 		ri := RequestInfo{

@@ -128,6 +128,41 @@ type liveAttempt struct {
 	cancel  context.CancelCauseFunc
 }
 
+// settle ends the deployment attempt of a live attempt (a stream, or a
+// body passed through) with the outcome o and the result a: the
+// deployment's health and limits, the shared reservation, the attempt's
+// own context, the cooldown log. It sets a.fx and returns the attempt's
+// cost.
+func (r *Router) settle(ctx context.Context, sv *liveAttempt, a *attemptResult, o deployment.Outcome) float64 {
+	if a.err != nil {
+		o.Err = a.err
+	}
+	a.fx = sv.attempt.End(a.end, o)
+	r.shared.end(&sv.shared, sv.dep, a.usage, a.fx, a.err)
+	if sv.cancel != nil {
+		sv.cancel(nil)
+	}
+	if !announced(a.fx).IsZero() {
+		r.logCooldown(ctx, sv.group.name, sv.dep.ID(), a)
+	}
+	return cost(a.usage, sv.dep)
+}
+
+// info is the part of a live attempt's AttemptInfo that streams and
+// passed-through bodies share.
+func (sv *liveAttempt) info(model string, ep provider.Endpoint, md map[string]string, a *attemptResult, c float64, closed bool) AttemptInfo {
+	info := AttemptInfo{
+		Model: model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), UpstreamModel: sv.dep.Config().Model,
+		Endpoint: ep, Metadata: md, Start: sv.start, Latency: a.latency(),
+		Usage: a.usage, Cost: c, StatusCode: a.status, ClosedEarly: closed,
+		Retry: sv.retry, Fallback: sv.fallback, Cooldown: announced(a.fx),
+	}
+	if a.err != nil {
+		info.Err, info.Class = a.err, a.err.Class
+	}
+	return info
+}
+
 func (r *Router) newCall(ctx context.Context, req *provider.Request, stream bool, opts []CallOption) *call {
 	c := r.calls.Get().(*call)
 	c.r, c.ctx, c.req, c.stream = r, ctx, req, stream

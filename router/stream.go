@@ -290,35 +290,16 @@ func (st *streamState) endAttempt(err error, closed, willResume bool) (attemptRe
 	if willResume && a.usage == (provider.Usage{}) {
 		a.usage, estimated = st.rs.estimateUsage(st.rs.req, sv.dep), true
 	}
-	o := deployment.Outcome{
+	c := st.r.settle(st.ctx, sv, &a, deployment.Outcome{
 		Latency: a.latency(), TTFT: sv.ttft, Stream: true, Usage: a.usage, Header: st.inner.Header(),
 		HeaderAt: sv.start.Add(sv.ttft), CallerEnded: st.ctx.Err() != nil,
-	}
-	if a.err != nil {
-		o.Err = a.err
-	}
-	a.fx = sv.attempt.End(a.end, o)
-	st.r.shared.end(&sv.shared, sv.dep, a.usage, a.fx, a.err)
-	if sv.cancel != nil {
-		sv.cancel(nil)
-	}
-	if !announced(a.fx).IsZero() {
-		st.r.logCooldown(st.ctx, sv.group.name, sv.dep.ID(), &a)
-	}
-	c := cost(a.usage, sv.dep)
+	})
 	if h := st.r.hooks.OnAttempt; h != nil {
-		info := AttemptInfo{
-			Model: st.model, ModelGroup: sv.group.name, Deployment: sv.dep.ID(), UpstreamModel: sv.dep.Config().Model,
-			Endpoint: st.endpoint, Stream: true, Metadata: st.metadata, Start: sv.start, Latency: a.latency(), TTFT: sv.ttft,
-			Usage: a.usage, Cost: c, StatusCode: a.status, ClosedEarly: closed,
-			Retry: sv.retry, Fallback: sv.fallback, WillRetry: willResume, UsageEstimated: estimated,
-		}
+		info := sv.info(st.model, st.endpoint, st.metadata, &a, c, closed)
+		info.Stream, info.TTFT = true, sv.ttft
+		info.WillRetry, info.UsageEstimated = willResume, estimated
 		if rs := st.rs; rs != nil && rs.splice {
 			info.Resumed, info.ResumedAfterChunks = true, rs.after
-		}
-		info.Cooldown = announced(a.fx)
-		if a.err != nil {
-			info.Err, info.Class = a.err, a.err.Class
 		}
 		h(st.ctx, info)
 	}
