@@ -63,7 +63,16 @@ func main() {
 		}
 	}
 
-	cfg := router.Config{Settings: router.Settings{RoutingStrategy: "usage-based-routing"}}
+	// The workers start together, before any key's headers are known, so
+	// the first calls of all eight may meet key-broken at once. The retry
+	// budget's default minimum (3 retries in flight, Envoy's) would fail
+	// some of them fast, as it should in an outage; a service whose calls
+	// in flight are few sets the minimum to them, so each can retry once.
+	minRetries := workers
+	cfg := router.Config{Settings: router.Settings{
+		RoutingStrategy: "usage-based-routing",
+		RetryBudget:     router.RetryBudget{MinRetries: &minRetries},
+	}}
 	for _, k := range keys {
 		cfg.Deployments = append(cfg.Deployments, deployment.Config{
 			ID:        k.name,
