@@ -11,6 +11,11 @@ const defaultExpectedOutputTokens = 256
 
 // cost is the cost-based-routing strategy (see the package doc); an
 // unpriced deployment counts as +Inf. Safe for concurrent use.
+//
+// In a large group (Sample) it prices the Pool's distinct prices (up to 8)
+// and draws among the cheapest, exactly as the scan would choose; with more
+// prices, the cheapest of 8 usable draws (see the package doc, "Large
+// groups").
 type cost struct {
 	rnd       *source
 	expectOut int
