@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/switchyard-go/switchyard/provider"
@@ -86,4 +87,31 @@ func mustStrategy(t *testing.T, name string) strategy.Strategy {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// BenchmarkPickDeployment is the router's whole pick for an untagged call
+// in a group of n available deployments: filtering and the strategy's
+// pick (the exact scan up to strategy.SampleAbove, sampling above).
+func BenchmarkPickDeployment(b *testing.B) {
+	for _, name := range []string{strategy.NameSimpleShuffle, strategy.NameLeastBusy, strategy.NameLatency, strategy.NameUsage, strategy.NameCost} {
+		for _, n := range []int{10, 100, 1000} {
+			cfg := bigGroup(n)
+			cfg.Settings.RoutingStrategy = name
+			r, err := New(cfg, WithClientFactory(newFakes().factory), WithClock(newClock()),
+				WithLogger(slog.New(slog.DiscardHandler)), WithRand(1))
+			if err != nil {
+				b.Fatal(err)
+			}
+			g := r.state.Load().groups["g"]
+			c := &call{r: r}
+			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if c.pickDeployment(g) == nil {
+						b.Fatal("no pick")
+					}
+				}
+			})
+		}
+	}
 }
