@@ -132,10 +132,12 @@ func (c *call) forgetTransient() {
 // nothing usable, the exact scan below runs.
 func (c *call) pickDeployment(g *group) *deployment.Deployment {
 	now := c.r.clock.Now()
-	if s, ok := c.r.strat.(strategy.Sampler); ok && g.pool.Sampled() {
-		c.pick.Now = now
-		if i := s.Sample(g.pool, c, &c.pick); i >= 0 && i < len(g.deps) {
-			return g.deps[i]
+	if g.pool.Sampled() {
+		if s, ok := c.r.strat.(strategy.Sampler); ok {
+			c.pick.Now = now
+			if i := s.Sample(g.pool, c, &c.pick); i >= 0 && i < len(g.deps) {
+				return g.deps[i]
+			}
 		}
 	}
 	bufp := c.r.cands.Get().(*[]*deployment.Deployment)
