@@ -62,9 +62,22 @@ func pickDeployments(b *testing.B, n int) ([]*deployment.Deployment, time.Time) 
 	return deps, now
 }
 
-// BenchmarkPick is the cost of one Strategy.Pick over n available
-// candidates, on one goroutine and from GOMAXPROCS goroutines at once
-// (RunParallel: ns/op is wall time per pick across all of them).
+// availableAt is the router's filter for a sampled pick: a deployment is
+// usable when available at now (the router also checks tags and the
+// deployments a call left out, which costs less).
+type availableAt struct{ now time.Time }
+
+func (a *availableAt) Usable(d *deployment.Deployment) bool {
+	return d.Available(a.now, 500) == deployment.ReasonOK
+}
+
+// BenchmarkPick is the cost of one pick among n available deployments as
+// the router makes it: up to strategy.SampleAbove deployments, Strategy.Pick
+// over the candidates (the router filters them first, which is not
+// counted); above, Sampler.Sample over the group's Pool, which checks each
+// deployment it draws with Available (counted). On one goroutine and from
+// GOMAXPROCS goroutines at once (RunParallel: ns/op is wall time per pick
+// across all of them).
 func BenchmarkPick(b *testing.B) {
 	for _, name := range qualityStrategies {
 		for _, n := range []int{3, 10, 100, 1000} {
@@ -74,13 +87,18 @@ func BenchmarkPick(b *testing.B) {
 				b.Fatal(err)
 			}
 			info := &strategy.PickInfo{Now: now, PromptTokens: 500}
-			if i := s.Pick(deps, info); i < 0 || i >= n {
+			pool, ok := strategy.NewPool(deps), &availableAt{now: now}
+			pick := func() int { return s.Pick(deps, info) }
+			if sm, is := s.(strategy.Sampler); is && pool.Sampled() {
+				pick = func() int { return sm.Sample(pool, ok, info) }
+			}
+			if i := pick(); i < 0 || i >= n {
 				b.Fatalf("%s picked %d of %d", name, i, n)
 			}
 			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					if s.Pick(deps, info) < 0 {
+					if pick() < 0 {
 						b.Fatal("no pick")
 					}
 				}
@@ -89,12 +107,33 @@ func BenchmarkPick(b *testing.B) {
 				b.ReportAllocs()
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
-						if s.Pick(deps, info) < 0 {
+						if pick() < 0 {
 							b.Error("no pick")
 							return
 						}
 					}
 				})
+			})
+		}
+	}
+}
+
+// BenchmarkPickExact is Strategy.Pick over all n candidates, the exact scan
+// the router falls back to when sampling finds nothing usable.
+func BenchmarkPickExact(b *testing.B) {
+	for _, name := range qualityStrategies {
+		for _, n := range []int{10, 100, 1000} {
+			deps, now := pickDeployments(b, n)
+			s, err := strategy.New(name, map[string]any{"seed": 1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			info := &strategy.PickInfo{Now: now, PromptTokens: 500}
+			b.Run(fmt.Sprintf("%s/n=%d", name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					s.Pick(deps, info)
+				}
 			})
 		}
 	}

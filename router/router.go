@@ -71,6 +71,8 @@ type group struct {
 	// windowKnown: some deployment knows its context window, so pre-call
 	// checks need the prompt's token count.
 	windowKnown bool
+	// pool is deps prepared for sampling (large groups, see pick.go).
+	pool *strategy.Pool
 }
 
 // New makes a Router from cfg. It fails with a *ConfigError naming the field
@@ -221,6 +223,9 @@ func (r *Router) buildState(deps []*deployment.Deployment) *state {
 		if cfg.Info.MaxInputTokens > 0 {
 			g.windowKnown = true
 		}
+	}
+	for _, g := range s.groups {
+		g.pool = strategy.NewPool(g.deps)
 	}
 	for _, name := range r.referenced {
 		if s.groups[name] == nil {

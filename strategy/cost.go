@@ -1,8 +1,6 @@
 package strategy
 
 import (
-	"math"
-
 	"github.com/switchyard-go/switchyard/deployment"
 )
 
@@ -13,6 +11,11 @@ const defaultExpectedOutputTokens = 256
 
 // cost is the cost-based-routing strategy (see the package doc); an
 // unpriced deployment counts as +Inf. Safe for concurrent use.
+//
+// In a large group (Sample) it prices the Pool's distinct prices (up to 8)
+// and draws among the cheapest, exactly as the scan would choose; with more
+// prices, the cheapest of 8 usable draws (see the package doc, "Large
+// groups").
 type cost struct {
 	rnd       *source
 	expectOut int
@@ -40,22 +43,13 @@ func (s *cost) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 	if info == nil {
 		info = &noInfo
 	}
-	in, out := 1.0, 1.0
-	if info.PromptTokens > 0 || info.OutputTokens > 0 {
-		in, out = float64(max(info.PromptTokens, 0)), float64(s.expectOut)
-		if info.OutputTokens > 0 {
-			out = float64(info.OutputTokens)
-		}
-	}
+	in, out := s.sizes(info)
 	rng := local(s.rnd.uint64())
 	best, pick := 0.0, -1
 	var ties uint64
 	for i, d := range cands {
 		c := &d.Config().Info
-		p := math.Inf(1)
-		if c.InputCostPerToken > 0 || c.OutputCostPerToken > 0 {
-			p = in*c.InputCostPerToken + out*c.OutputCostPerToken
-		}
+		p := price(c.InputCostPerToken, c.OutputCostPerToken, in, out)
 		switch {
 		case pick < 0 || p < best:
 			best, pick, ties = p, i, 1
@@ -67,6 +61,19 @@ func (s *cost) Pick(cands []*deployment.Deployment, info *PickInfo) int {
 		}
 	}
 	return pick
+}
+
+// sizes returns the prompt and completion sizes a call is priced at: the
+// request's, else the expected output; 1 and 1 when no size is known.
+func (s *cost) sizes(info *PickInfo) (in, out float64) {
+	if info.PromptTokens <= 0 && info.OutputTokens <= 0 {
+		return 1, 1
+	}
+	in, out = float64(max(info.PromptTokens, 0)), float64(s.expectOut)
+	if info.OutputTokens > 0 {
+		out = float64(info.OutputTokens)
+	}
+	return in, out
 }
 
 var _ Strategy = (*cost)(nil)

@@ -61,6 +61,48 @@
 // costs 0) counts as the most expensive, as in LiteLLM: give a free
 // deployment a tiny price to prefer it.
 //
+// # Large groups
+//
+// In a group of more than [SampleAbove] (32) deployments that share one
+// Config.Order, the router does not filter and scan the whole group: it
+// builds a [Pool] once per set of deployments and a [Sampler] draws from it,
+// checking availability (a [Filter]) only for the deployments it draws, so
+// a pick costs about the same at 1,000 deployments as at 40 (well under a
+// microsecond) and allocates nothing. When 32 draws find nothing usable,
+// Sample returns -1 and the router runs the exact scan, so a group with a
+// single usable deployment still finds it. Smaller groups, and groups with
+// several orders, keep the exact scan described above. How each strategy
+// samples, and how far that departs from its exact rule:
+//
+//   - simple-shuffle draws by weight from an alias table (Vose) and retries
+//     a draw that is not usable: rejection sampling, which gives each
+//     usable deployment exactly its share of the usable weight. The one
+//     deviation: the weight field, and the average weight given to a
+//     deployment that sets none, come from the whole group rather than from
+//     the usable ones.
+//   - least-busy, latency-based-routing and usage-based-routing draw
+//     deployments uniformly until they have 8 usable ones, and pick the best
+//     of those (best of k): fewest in flight, lowest latency (with a buffer,
+//     at random among the drawn ones within it), most headroom. The pick is
+//     the best of a random sample, not of the group; in return the load
+//     stays spread, which is what these strategies are for. Mitzenmacher's
+//     power of two choices ("The Power of Two Choices in Randomized Load
+//     Balancing", IEEE TPDS 2001; Azar, Broder, Karlin and Upfal 1994)
+//     shows that placing each job on the less loaded of d >= 2 random
+//     servers keeps the maximum load within ln ln n / ln d + O(1) of the
+//     average, against ln n / ln ln n for one random choice, and close to
+//     the greedy "globally least loaded" rule without its herding (every
+//     concurrent pick rushing to the same deployment before its count
+//     moves). In-flight calls, a latency average that rises with load and
+//     headroom that falls with use are all such loads. A deployment worse
+//     than all 8 drawn is never picked; one in the best eighth of the group
+//     wins about 2 picks in 3.
+//   - cost-based-routing prices each distinct price of the group once (up
+//     to 8 distinct prices; a group of keys usually has one to three) and
+//     draws uniformly among the deployments of the cheapest price, which is
+//     exact; when 32 draws find none of them usable the exact scan decides.
+//     With more than 8 prices it picks the cheapest of 8 usable draws.
+//
 // # Custom strategies
 //
 // A custom strategy implements [Strategy]. It can be handed to the router as
@@ -73,6 +115,7 @@
 // Pick runs on every call: the built-in strategies take no lock and
 // allocate nothing, read each candidate's state with atomic loads, and make
 // one pass over the candidates (two for simple-shuffle and for a latency
-// buffer above 0). The random source is math/rand/v2's per-thread
+// buffer above 0). Sample (large groups) looks at no more than 32
+// deployments. The random source is math/rand/v2's per-thread
 // generator, or a lock-free seeded sequence.
 package strategy

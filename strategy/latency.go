@@ -16,6 +16,12 @@ const defaultLatencyTTL = time.Minute
 // latency is the latency-based-routing strategy (see the package doc). A
 // deployment without a fresh sample counts as 0 while idle, else its old
 // average (+Inf if none). Safe for concurrent use.
+//
+// In a large group (Sample) it compares 8 usable deployments drawn at
+// random, and the buffer applies to the fastest of those: the pick is
+// never slower than the 8 drawn, and the load spreads as in the power of
+// d choices, since a deployment's latency rises with its load (see the
+// package doc, "Large groups").
 type latency struct {
 	rnd    *source
 	buffer float64

@@ -6,6 +6,12 @@ import "github.com/switchyard-go/switchyard/deployment"
 // in flight (Deployment.InFlight). Ties are broken uniformly at random, so
 // that idle deployments share the load instead of the first one taking it.
 //
+// In a large group (Sample) it picks the least busy of 8 usable
+// deployments drawn at random: Mitzenmacher's power of d choices, which
+// keeps the busiest deployment within ln ln n / ln d + O(1) calls of the
+// average without every concurrent pick herding onto the one idle
+// deployment (see the package doc, "Large groups").
+//
 // Arguments: "seed" (integer) makes the choices reproducible. It is safe for
 // concurrent use.
 type leastBusy struct{ rnd *source }

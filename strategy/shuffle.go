@@ -4,6 +4,10 @@ import "github.com/switchyard-go/switchyard/deployment"
 
 // shuffle is the simple-shuffle strategy (see the package doc): a weighted
 // random choice. Safe for concurrent use.
+//
+// In a large group (Sample) it draws from the Pool's alias table by weight
+// and retries unusable draws: rejection sampling keeps the shares of the
+// usable deployments exact (see the package doc, "Large groups").
 type shuffle struct{ rnd *source }
 
 func newShuffle(m map[string]any) (Strategy, error) {

@@ -4,6 +4,11 @@ import "github.com/switchyard-go/switchyard/deployment"
 
 // usage is the usage-based-routing strategy and its -v2 alias (see the
 // package doc): the most Deployment.Headroom. Safe for concurrent use.
+//
+// In a large group (Sample) it picks the most headroom of 8 usable
+// deployments drawn at random: headroom falls as a key is used, so, as in
+// Mitzenmacher's power of d choices, best of 8 keeps the keys' use even
+// without scanning them all (see the package doc, "Large groups").
 type usage struct {
 	rnd  *source
 	name string
