@@ -58,6 +58,7 @@ for p in "${SENT[@]}" "${DATA[@]}"; do stop_port "$p"; done
 rm -rf "$DIR"
 mkdir -p "$DIR"
 primary=${DATA[0]}
+server=$(command -v redis-server) # absolute: INFO's executable, for restarts
 for p in "${DATA[@]}"; do
 	{
 		echo "port $p"
@@ -65,12 +66,13 @@ for p in "${DATA[@]}"; do
 		echo "daemonize yes"
 		echo 'save ""'
 		echo "appendonly no"
+		echo "repl-diskless-sync-delay 0"
 		echo "dir $DIR"
 		echo "pidfile $DIR/$p.pid"
 		echo "logfile $DIR/$p.log"
 		[ "$p" != "$primary" ] && echo "replicaof 127.0.0.1 $primary"
 	} >"$DIR/$p.conf"
-	redis-server "$DIR/$p.conf"
+	"$server" "$DIR/$p.conf"
 done
 for p in "${DATA[@]}"; do
 	wait_for 5 up "$p" || { echo "warning: redis on port $p did not start (see $DIR/$p.log)" >&2; exit 1; }
@@ -88,7 +90,7 @@ sentinel down-after-milliseconds $NAME 1000
 sentinel failover-timeout $NAME 3000
 sentinel parallel-syncs $NAME 1
 CONF
-	redis-server "$DIR/sentinel-$p.conf" --sentinel
+	"$server" "$DIR/sentinel-$p.conf" --sentinel
 done
 # Sentinels find each other through the primary's hello channel (every 2 s).
 if wait_for 20 healthy; then
