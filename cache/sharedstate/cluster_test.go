@@ -222,7 +222,7 @@ func killPrimary(t *testing.T, ctx context.Context, cfg RedisConfig) (old string
 				host, port, _ := strings.Cut(m, ":")
 				oc := redis.NewClient(&redis.Options{Addr: old})
 				defer oc.Close()
-				return oc.SlaveOf(ctx, host, port).Err()
+				return oc.ReplicaOf(ctx, host, port).Err()
 			}()
 			if err == nil {
 				break
