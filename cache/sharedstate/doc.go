@@ -12,6 +12,16 @@
 // round trip pushing and reading back every deployment's state) and Take
 // (the upstream's request budget, shared).
 //
+// On a Redis Cluster every key of a deployment carries the deployment id as
+// a hash tag ("switchyard:{id}:u:..."): each script's keys sit in one slot,
+// so no script fails with CROSSSLOT, and deployments spread over the
+// masters; a Prefix with '{' or '}' is refused for that reason. Behind
+// Sentinel the client follows the primary the Sentinels name. While a
+// failover leaves no primary answering, the Syncer serves from local state
+// and pushes what it counted to the new primary. .ci/redis-cluster.sh and
+// .ci/redis-sentinel.sh start both on loopback for the integration tests
+// (REDIS_CLUSTER_ADDRS, REDIS_SENTINEL_ADDRS, REDIS_SENTINEL_MASTER).
+//
 // Usage is counted in windows (one minute by default) with the sliding
 // window approximation: the estimate at time t is the count of the current
 // fixed window plus the previous window's count weighted by the part of the

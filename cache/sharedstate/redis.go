@@ -47,9 +47,10 @@ type RedisConfig struct {
 	// TLS, when non-nil, connects over TLS ("rediss://" URLs set it).
 	TLS *tls.Config
 
-	// Prefix namespaces every key; empty means "switchyard:". It should not
-	// contain '{' or '}', which would defeat the per-deployment hash tags
-	// that spread deployments over Cluster slots.
+	// Prefix namespaces every key; empty means "switchyard:". It may not
+	// contain '{' or '}' (NewRedisStore refuses it), which would defeat the
+	// per-deployment hash tags that spread deployments over Cluster slots
+	// and keep each deployment's keys in one.
 	Prefix string
 	// Timeout bounds dialing, reading and writing; zero means one second.
 	// Individual calls are further bounded by their context (the Syncer
@@ -179,6 +180,9 @@ type RedisStore struct {
 // created while Redis is down starts working when Redis comes up. Check the
 // connection with Client().Ping, or Sync with no ops.
 func NewRedisStore(cfg RedisConfig) (*RedisStore, error) {
+	if strings.ContainsAny(cfg.Prefix, "{}") {
+		return nil, fmt.Errorf("sharedstate: redis: Prefix %q contains '{' or '}', which would take the hash tag off the deployment id (on a Cluster: every deployment in one slot, or one deployment's keys in several, CROSSSLOT)", cfg.Prefix)
+	}
 	o, err := cfg.universalOptions()
 	if err != nil {
 		return nil, err

@@ -43,6 +43,14 @@ func storeMakers() []storeMaker {
 			// The real server's TTLs follow its own clock; TTL tests skip it.
 			return storeEnv{store: s, clock: c, advance: c.Add}
 		}},
+		{"cluster", func(t *testing.T) storeEnv {
+			c := newFakeClock(t0)
+			return storeEnv{store: newCluster(t), clock: c, advance: c.Add}
+		}},
+		{"sentinel", func(t *testing.T) storeEnv {
+			c := newFakeClock(t0)
+			return storeEnv{store: newSentinel(t), clock: c, advance: c.Add}
+		}},
 	}
 }
 

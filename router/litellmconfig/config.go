@@ -3,6 +3,7 @@ package litellmconfig
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,12 +79,33 @@ type Redis struct {
 	Password string
 	// URL is a redis:// or rediss:// URL; it wins over Host and Port.
 	URL string
+	// StartupNodes is redis_startup_nodes ([{host, port}, ...]): the
+	// seed nodes of a Redis Cluster, as "host:port". It wins over Host,
+	// Port and URL.
+	StartupNodes []string
+	// ServiceName and SentinelNodes are service_name and sentinel_nodes
+	// ([[host, port], ...]): the master a Sentinel group watches and the
+	// Sentinels, as "host:port". They win over everything else;
+	// SentinelPassword is sentinel_password, for the Sentinels.
+	ServiceName      string
+	SentinelNodes    []string
+	SentinelPassword string
 	// Line is where the setting was found.
 	Line int
 }
 
 // String describes r without its password.
 func (r Redis) String() string {
+	pw := ""
+	if r.Password != "" {
+		pw = ", password: ***"
+	}
+	switch {
+	case r.ServiceName != "" || len(r.SentinelNodes) > 0:
+		return "redis{sentinel " + r.ServiceName + " " + strings.Join(r.SentinelNodes, ",") + pw + "}"
+	case len(r.StartupNodes) > 0:
+		return "redis{cluster " + strings.Join(r.StartupNodes, ",") + pw + "}"
+	}
 	if r.URL != "" {
 		return "redis{url: " + redactURL(r.URL) + "}"
 	}
@@ -105,6 +127,13 @@ func (r *Redis) addr() string {
 
 // config translates r for sharedstate.NewRedisStore.
 func (r *Redis) config() sharedstate.RedisConfig {
+	switch {
+	case r.ServiceName != "" || len(r.SentinelNodes) > 0:
+		return sharedstate.RedisConfig{MasterName: r.ServiceName, Addrs: r.SentinelNodes,
+			Password: r.Password, SentinelPassword: r.SentinelPassword}
+	case len(r.StartupNodes) > 0:
+		return sharedstate.RedisConfig{Addrs: r.StartupNodes, Cluster: true, Password: r.Password}
+	}
 	if r.URL != "" {
 		return sharedstate.RedisConfig{URL: r.URL}
 	}
@@ -114,7 +143,9 @@ func (r *Redis) config() sharedstate.RedisConfig {
 // sameServer reports whether r and o name the same Redis, with the same
 // password.
 func (r *Redis) sameServer(o *Redis) bool {
-	return o != nil && r.URL == o.URL && r.addr() == o.addr() && r.Password == o.Password
+	return o != nil && r.URL == o.URL && r.addr() == o.addr() && r.Password == o.Password &&
+		slices.Equal(r.StartupNodes, o.StartupNodes) && r.ServiceName == o.ServiceName &&
+		slices.Equal(r.SentinelNodes, o.SentinelNodes) && r.SentinelPassword == o.SentinelPassword
 }
 
 // Cache is the response cache configuration (litellm_settings.cache_params).

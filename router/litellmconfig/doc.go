@@ -72,7 +72,9 @@
 //	  enable_tag_filtering                      Config.EnableTagFiltering: HandlerOptions'
 //	                                            handler.WithTagRouting
 //	  redis_host, redis_port, redis_password,   Config.Redis: NewRouter's router.WithSharedState
-//	  redis_url
+//	  redis_url, redis_startup_nodes (Cluster:  Redis.StartupNodes; [{host, port}, ...])
+//	  service_name, sentinel_nodes,             Redis.ServiceName, SentinelNodes ([[host, port], ...]),
+//	  sentinel_password                         SentinelPassword: Sentinel
 //	litellm_settings.num_retries, request_timeout, fallbacks, ...  as above
 //	litellm_settings.cache, cache_params        Config.Cache (type local or redis): NewRouter's
 //	                                            router.WithResponseCache

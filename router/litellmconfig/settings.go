@@ -3,8 +3,10 @@ package litellmconfig
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -195,7 +197,7 @@ func (p *parser) retryPolicy(n *yaml.Node, path string) (map[provider.Class]int,
 func (p *parser) routerSettings(n *yaml.Node) error {
 	const sec = "router_settings"
 	s := &p.cfg.Router.Settings
-	return p.each(n, sec, func(key string, k, v *yaml.Node) error {
+	err := p.each(n, sec, func(key string, k, v *yaml.Node) error {
 		if handled, err := p.routing(sec, key, k, v); handled || err != nil {
 			return err
 		}
@@ -230,7 +232,8 @@ func (p *parser) routerSettings(n *yaml.Node) error {
 			// stream goes on on another deployment of its own group.
 			s.StreamResume.Enabled, err = p.boolean(v, kp)
 			p.at(settingFields[key], kp, v)
-		case "redis_host", "redis_port", "redis_password", "redis_url":
+		case "redis_host", "redis_port", "redis_password", "redis_url",
+			"redis_startup_nodes", "service_name", "sentinel_nodes", "sentinel_password":
 			err = p.redisSetting(key, k, v, kp)
 		case "enable_tag_filtering":
 			p.cfg.EnableTagFiltering, err = p.boolean(v, kp)
@@ -239,6 +242,10 @@ func (p *parser) routerSettings(n *yaml.Node) error {
 		}
 		return err
 	})
+	if err != nil {
+		return err
+	}
+	return p.checkRedis(sec)
 }
 
 // redisSetting reads one of router_settings' redis_* keys.
@@ -257,8 +264,99 @@ func (p *parser) redisSetting(key string, k, v *yaml.Node, kp string) error {
 		r.Password, err = p.str(v, kp)
 	case "redis_url":
 		r.URL, err = p.redisURL(v, kp)
+	case "redis_startup_nodes":
+		r.StartupNodes, err = p.redisNodes(v, kp, false)
+	case "service_name":
+		r.ServiceName, err = p.str(v, kp)
+	case "sentinel_nodes":
+		r.SentinelNodes, err = p.redisNodes(v, kp, true)
+	case "sentinel_password":
+		r.SentinelPassword, err = p.str(v, kp)
+	}
+	if err == nil && (r.ServiceName != "" || len(r.SentinelNodes) > 0) && len(r.StartupNodes) > 0 {
+		err = p.errAt(k, kp, "both redis_startup_nodes (Cluster) and service_name/sentinel_nodes (Sentinel) are set; use one")
 	}
 	return err
+}
+
+// checkRedis checks what redisSetting cannot see key by key: Sentinel
+// needs both its settings.
+func (p *parser) checkRedis(kp string) error {
+	r := p.cfg.Redis
+	if r == nil || (r.ServiceName == "") == (len(r.SentinelNodes) == 0) {
+		return nil
+	}
+	missing := "service_name"
+	if r.ServiceName != "" {
+		missing = "sentinel_nodes"
+	}
+	return &Error{File: p.file, Line: r.Line, Setting: join(kp, missing), Msg: "Sentinel needs both service_name and sentinel_nodes; " + missing + " is missing"}
+}
+
+// redisNodes reads LiteLLM's node lists as "host:port": redis_startup_nodes
+// is [{host: h, port: p}, ...], sentinel_nodes [[h, p], ...]; each form is
+// accepted in either place.
+func (p *parser) redisNodes(n *yaml.Node, path string, pairs bool) ([]string, error) {
+	n = resolve(n)
+	if isNull(n) {
+		return nil, nil
+	}
+	want := "a list of {host, port}"
+	if pairs {
+		want = "a list of [host, port]"
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, p.errAt(n, path, "expected %s, got %s", want, kindName(n))
+	}
+	out := make([]string, 0, len(n.Content))
+	for i, item := range n.Content {
+		ip := fmt.Sprintf("%s[%d]", path, i)
+		var hostN, portN *yaml.Node
+		item = resolve(item)
+		switch item.Kind {
+		case yaml.MappingNode:
+			err := p.each(item, ip, func(key string, _, v *yaml.Node) error {
+				switch key {
+				case "host":
+					hostN = v
+				case "port":
+					portN = v
+				default:
+					return p.errAt(v, join(ip, key), "expected only host and port")
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, err
+			}
+		case yaml.SequenceNode:
+			if len(item.Content) == 2 {
+				hostN, portN = item.Content[0], item.Content[1]
+			}
+		}
+		if hostN == nil || portN == nil {
+			return nil, p.errAt(item, ip, "expected a node as {host: h, port: p} or [h, p], got %s", kindName(item))
+		}
+		host, err := p.str(hostN, ip+".host")
+		if err == nil && host == "" {
+			err = p.errAt(hostN, ip+".host", "empty host")
+		}
+		if err != nil {
+			return nil, err
+		}
+		port, err := p.port(portN, ip+".port")
+		if err == nil && port == 0 {
+			err = p.errAt(portN, ip+".port", "expected a port (1 to 65535), got 0")
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, net.JoinHostPort(host, strconv.Itoa(port)))
+	}
+	if len(out) == 0 {
+		return nil, p.errAt(n, path, "expected %s, got an empty list", want)
+	}
+	return out, nil
 }
 
 // port reads a TCP port.
