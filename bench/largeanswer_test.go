@@ -7,11 +7,10 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/switchyard-go/switchyard/cache/respcache"
+	"github.com/switchyard-go/switchyard/internal/heappeak"
 	"github.com/switchyard-go/switchyard/provider/openai"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
@@ -60,7 +59,7 @@ func BenchmarkLargeAnswer(b *testing.B) {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			base := ms.HeapInuse
-			stop := samplePeakHeap()
+			stop := heappeak.Start()
 			b.SetBytes(largeAnswer)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -79,31 +78,4 @@ func BenchmarkLargeAnswer(b *testing.B) {
 			b.ReportMetric(float64(int64(peak)-int64(base))/(1<<20), "peak_heap_MB")
 		})
 	}
-}
-
-// samplePeakHeap samples HeapInuse every 5 ms until the returned function
-// is called, which returns the peak.
-func samplePeakHeap() func() uint64 {
-	done := make(chan struct{})
-	var (
-		wg   sync.WaitGroup
-		peak uint64
-	)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); wg.Wait(); return peak }
 }

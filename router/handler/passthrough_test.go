@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/switchyard-go/switchyard/cache/respcache"
+	"github.com/switchyard-go/switchyard/internal/heappeak"
 	"github.com/switchyard-go/switchyard/provider/openaitest"
 	"github.com/switchyard-go/switchyard/router"
 )
@@ -31,30 +31,6 @@ func (w *tailWriter) Write(p []byte) (int, error) {
 	w.tail = append(w.tail, p[max(0, len(p)-256):]...)
 	w.tail = w.tail[max(0, len(w.tail)-256):]
 	return len(p), nil
-}
-
-// heapPeak samples HeapInuse until stop is called, returning the peak.
-func heapPeak() (stop func() uint64) {
-	done := make(chan struct{})
-	var peak uint64
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			peak = max(peak, ms.HeapInuse)
-			select {
-			case <-done:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 { close(done); wg.Wait(); return peak }
 }
 
 // vmHWM is the process's peak resident set (Linux), 0 when unknown.
@@ -87,7 +63,7 @@ func TestPassThroughMemory(t *testing.T) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	stop := heapPeak()
+	stop := heappeak.Start()
 	var wg sync.WaitGroup
 	errs := make([]error, calls)
 	for i := range calls {
